@@ -1,0 +1,177 @@
+"""Plots used across the notebooks. Each takes `ax=None` (or makes its own figure) and returns it."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def history_frame(history: Any):
+    """A Keras History, its `.history` dict, or a DataFrame -> DataFrame indexed by epoch (from 1)."""
+    import pandas as pd
+    data = getattr(history, "history", history)
+    frame = pd.DataFrame(data)
+    frame.index = np.arange(1, len(frame) + 1)
+    frame.index.name = "epoch"
+    return frame
+
+
+def plot_history(history: Any, title: str = "Training curves", axes: Sequence[plt.Axes] | None = None,
+                 label: str = "") -> Sequence[plt.Axes]:
+    """Loss and accuracy per epoch, training vs validation, side by side. Returns the two axes.
+
+    Pass the same `axes` again with another `label` to overlay several models.
+    """
+    frame = history_frame(history)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    prefix = f"{label} " if label else ""
+    for ax, metric in zip(axes, ["loss", "accuracy"]):
+        key = metric if metric in frame else ("acc" if metric == "accuracy" and "acc" in frame else None)
+        if key is None:
+            ax.set_visible(False)
+            continue
+        line, = ax.plot(frame.index, frame[key], "-o", ms=3, label=f"{prefix}train")
+        if f"val_{key}" in frame:
+            ax.plot(frame.index, frame[f"val_{key}"], "--s", ms=3, color=line.get_color(),
+                    label=f"{prefix}validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{title}: {metric}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    plt.tight_layout()
+    return axes
+
+
+def show_images(images: np.ndarray, labels: Sequence[Any] | None = None,
+                class_names: Sequence[str] | None = None, predictions: Sequence[Any] | None = None,
+                title: str = "Images", ncols: int = 8, cmap: str = "gray") -> plt.Figure:
+    """A grid of images with their labels (and predictions, red where wrong)."""
+    n = len(images)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, 1.7 * nrows + 0.5), squeeze=False)
+    name = (lambda i: class_names[int(i)]) if class_names is not None else str
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k >= n:
+            continue
+        img = np.asarray(images[k])
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        ax.imshow(img, cmap=cmap if img.ndim == 2 else None)
+        text, color = "", "black"
+        if labels is not None:
+            text = name(labels[k])
+        if predictions is not None:
+            wrong = labels is not None and int(predictions[k]) != int(labels[k])
+            text = f"{text}\npred {name(predictions[k])}" if text else f"pred {name(predictions[k])}"
+            color = "red" if wrong else "green"
+        ax.set_title(text, fontsize=8, color=color)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def draw_grid(values: np.ndarray, ax: plt.Axes | None = None, title: str = "", highlight=None,
+              cmap: str = "Blues", fmt: str = "{:g}", padding: int = 0) -> plt.Axes:
+    """Draw a small 2-D array as a labelled grid of numbers; `highlight=(row, col, h, w)` outlines a window.
+
+    Cells within `padding` of the border are hatched (zero padding).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * values.shape[1] + 1, 0.55 * values.shape[0] + 1))
+    ax.imshow(values, cmap=cmap, vmin=min(0, values.min()), vmax=max(1, values.max()) * 1.6)
+    rows, cols = values.shape
+    for r in range(rows):
+        for c in range(cols):
+            ax.text(c, r, fmt.format(values[r, c]), ha="center", va="center", fontsize=8)
+            if padding and (r < padding or c < padding or r >= rows - padding or c >= cols - padding):
+                ax.add_patch(plt.Rectangle((c - .5, r - .5), 1, 1, fill=False, hatch="//", alpha=.3))
+    if highlight is not None:
+        r, c, h, w = highlight
+        ax.add_patch(plt.Rectangle((c - .5, r - .5), w, h, fill=False, ec="red", lw=2.5))
+    ax.set_xticks(range(cols))
+    ax.set_yticks(range(rows))
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    ax.set_title(title)
+    return ax
+
+
+def plot_filters(weights: np.ndarray, title: str = "Filters", channel: int = 0, ncols: int = 8) -> plt.Figure:
+    """Show conv kernels of shape (h, w, in, out): one panel per output filter, for one input channel."""
+    n = weights.shape[-1]
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.5 * nrows + 0.4), squeeze=False)
+    lim = np.abs(weights).max()
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(weights[:, :, channel, k], cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_title(f"filter {k}", fontsize=8)
+    fig.suptitle(f"{title} (red positive, blue negative)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], ax: plt.Axes | None = None,
+                          title: str = "Confusion matrix") -> plt.Axes:
+    """Show a confusion matrix (rows: true class, columns: predicted class) with its counts.
+
+    Introduced in 02_keras_mnist; compute `matrix` with `sklearn.metrics.confusion_matrix`.
+    """
+    matrix = np.asarray(matrix)
+    if ax is None:
+        size = 0.55 * len(class_names) + 2.5
+        _, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(matrix, cmap="Blues")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="number of images")
+    threshold = matrix.max() / 2
+    for r in range(matrix.shape[0]):
+        for c in range(matrix.shape[1]):
+            ax.text(c, r, f"{matrix[r, c]:d}", ha="center", va="center", fontsize=7,
+                    color="white" if matrix[r, c] > threshold else "black")
+    ticks = np.arange(len(class_names))
+    rotate = max(len(name) for name in class_names) > 2   # long names (Fashion-MNIST) are tilted
+    ax.set_xticks(ticks, class_names, rotation=45 if rotate else 0, ha="right" if rotate else "center")
+    ax.set_yticks(ticks, class_names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    return ax
+
+
+def plot_feature_maps(maps: np.ndarray, title: str = "Feature maps", ncols: int = 8,
+                      cmap: str = "viridis") -> plt.Figure:
+    """Show the channels of one image's activations, shape (H, W, channels): one panel per channel."""
+    maps = np.asarray(maps)
+    n = maps.shape[-1]
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.5 * nrows + 0.4), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(maps[..., k], cmap=cmap)
+            ax.set_title(f"map {k}", fontsize=8)
+    fig.suptitle(f"{title} (bright = strong response)")
+    fig.tight_layout()
+    return fig
+
+
+def bar_compare(values: dict[str, float], ax: plt.Axes | None = None, title: str = "",
+                ylabel: str = "", fmt: str = "{:,.3g}") -> plt.Axes:
+    """One labelled bar per entry of `values` (name -> number), e.g. one metric for a few models."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.2 * len(values) + 2, 3.2))
+    names, heights = list(values), [float(v) for v in values.values()]
+    bars = ax.bar(names, heights, color=[f"C{i}" for i in range(len(names))])
+    for bar, height in zip(bars, heights):
+        ax.annotate(fmt.format(height), (bar.get_x() + bar.get_width() / 2, height),
+                    ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, max(heights) * 1.15 if max(heights) > 0 else 1)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    return ax

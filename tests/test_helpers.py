@@ -1,0 +1,113 @@
+"""Unit tests for the small helpers: checks, records, parameter validation, set-up, plots."""
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from helpers import check, params, record  # noqa: E402
+from helpers.plots import draw_grid, history_frame, plot_filters, plot_history, show_images  # noqa: E402
+
+
+# ------------------------------------------------------------------ checks
+@pytest.mark.parametrize("answer, expected, verdict", [
+    (55, 55, "[ok]"), (55.0000001, 55, "[ok]"), (54, 55, "[x]"),
+    ((100, 100, 10), (100, 100, 10), "[ok]"), ((100, 100), (100, 100, 10), "[x]"),
+    ([[-10, 45], [-60, 25]], np.array([[-10., 45.], [-60., 25.]]), "[ok]"),
+    ("Valid ", "valid", "[ok]"), ("same", "valid", "[x]"),
+    (..., 3, "[ ]"), (None, 3, "[ ]"), ("abc", 3, "[x]"),
+])
+def test_check_verdicts(capsys, answer, expected, verdict):
+    assert check("q", answer, expected, hint="think") is None   # never raises, returns nothing
+    out = capsys.readouterr().out
+    assert out.startswith(verdict)
+    if verdict == "[x]":
+        assert "Hint: think" in out
+
+
+# ------------------------------------------------------------------ records
+def test_record_roundtrip():
+    import nbformat
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401  (display needs IPython)
+    from helpers.record import MIME, _plain, read_records
+
+    assert _plain(np.float32(0.5)) == 0.5 and _plain((np.int64(3), 4)) == [3, 4]
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={MIME: {"acc": 0.9}, "text/plain": "acc = 0.9"}),
+                    nbformat.v4.new_output("display_data", data={MIME: {"acc": 0.95, "n": 3}})]
+    nb.cells = [cell]
+    assert read_records(nb) == {"acc": 0.95, "n": 3}
+
+
+def test_record_rejects_unserialisable():
+    with pytest.raises(TypeError):
+        record("bad", object())
+
+
+# ------------------------------------------------------------------ parameters
+DEFAULTS = "# Parameters: papermill may override any of these\nEPOCHS = 2\nRATE = 0.5\nDATASET = 'mnist'\nFLAG = True"
+
+
+def run_params(injected: str | None, namespace_overrides: dict, **kw):
+    ns = {"EPOCHS": 2, "RATE": 0.5, "DATASET": "mnist", "FLAG": True}
+    ns.update(namespace_overrides)
+    history = ["", "import helpers", DEFAULTS] + ([injected] if injected else [])
+    return params.check_parameters(ns, history=history, **kw)
+
+
+def test_parameters_defaults_and_valid_injection():
+    assert run_params(None, {}) == {"EPOCHS": 2, "RATE": 0.5, "DATASET": "mnist", "FLAG": True}
+    got = run_params("# Parameters\nEPOCHS = 5\nRATE = 1\n", {"EPOCHS": 5, "RATE": 1})
+    assert got["EPOCHS"] == 5 and got["RATE"] == 1        # an int is fine where a float is expected
+
+
+@pytest.mark.parametrize("injected, overrides, message", [
+    ("# Parameters\nEPOCH = 5\n", {"EPOCH": 5}, "Unknown parameter(s) ['EPOCH']"),
+    ("# Parameters\nEPOCHS = 'ten'\n", {"EPOCHS": "ten"}, "EPOCHS='ten' should be a int"),
+    ("# Parameters\nEPOCHS = 2.5\n", {"EPOCHS": 2.5}, "should be a int"),
+    ("# Parameters\nEPOCHS = True\n", {"EPOCHS": True}, "should be a int"),
+    ("# Parameters\nFLAG = 1\n", {"FLAG": 1}, "FLAG=1 should be a bool"),
+])
+def test_parameters_rejected_with_a_clear_message(injected, overrides, message):
+    with pytest.raises(ValueError, match=pytest.importorskip("re").escape(message)):
+        run_params(injected, overrides)
+
+
+def test_parameters_choices():
+    with pytest.raises(ValueError, match="DATASET='cifar' is not one of"):
+        run_params("# Parameters\nDATASET = 'cifar'\n", {"DATASET": "cifar"},
+                   choices={"DATASET": ["mnist", "fashion_mnist"]})
+
+
+# ------------------------------------------------------------------ set-up
+def test_setup_seeds_and_reports(capsys):
+    from helpers import setup
+    facts = setup(seed=7)
+    line = capsys.readouterr().out
+    assert "TensorFlow" in line and "Keras" in line and "seed 7" in line
+    assert facts["gpu"] in (True, False)
+    a = np.random.rand(3)
+    setup(seed=7, verbose=False)
+    assert np.array_equal(a, np.random.rand(3))            # NumPy's global state is seeded
+
+
+# ------------------------------------------------------------------ plots
+def test_plots_are_labelled():
+    hist = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8], "val_accuracy": [0.4, 0.7]}
+    assert list(history_frame(hist).index) == [1, 2]
+    axes = plot_history(hist, title="demo")
+    for ax in axes:
+        assert ax.get_title() and ax.get_xlabel() == "epoch" and ax.get_ylabel()
+        assert len(ax.get_legend().get_texts()) == 2
+    fig = show_images(np.zeros((3, 28, 28)), labels=[0, 1, 2], predictions=[0, 2, 2],
+                      class_names=["a", "b", "c"], title="grid")
+    assert fig._suptitle.get_text() == "grid"
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles[1] == "b\npred c"
+    ax = draw_grid(np.eye(3), title="g", highlight=(0, 0, 2, 2))
+    assert ax.get_title() == "g" and ax.get_xlabel() == "column"
+    fig = plot_filters(np.random.rand(3, 3, 1, 8))
+    assert "Filters" in fig._suptitle.get_text()

@@ -161,15 +161,18 @@ def plot_feature_maps(maps: np.ndarray, title: str = "Feature maps", ncols: int 
 
 
 def bar_compare(values: dict[str, float], ax: plt.Axes | None = None, title: str = "",
-                ylabel: str = "", fmt: str = "{:,.3g}") -> plt.Axes:
-    """One labelled bar per entry of `values` (name -> number), e.g. one metric for a few models."""
+                ylabel: str = "", fmt: str | None = None) -> plt.Axes:
+    """One labelled bar per entry of `values` (name -> number), e.g. one metric for a few models.
+
+    Bars are labelled with `fmt` (default: thousands separators for big numbers, 3 digits otherwise).
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(1.2 * len(values) + 2, 3.2))
     names, heights = list(values), [float(v) for v in values.values()]
     bars = ax.bar(names, heights, color=[f"C{i}" for i in range(len(names))])
     for bar, height in zip(bars, heights):
-        ax.annotate(fmt.format(height), (bar.get_x() + bar.get_width() / 2, height),
-                    ha="center", va="bottom", fontsize=8)
+        text = fmt.format(height) if fmt else (f"{height:,.0f}" if abs(height) >= 1000 else f"{height:.3g}")
+        ax.annotate(text, (bar.get_x() + bar.get_width() / 2, height), ha="center", va="bottom", fontsize=8)
     ax.set_ylim(0, max(heights) * 1.15 if max(heights) > 0 else 1)
     ax.set_title(title)
     ax.set_ylabel(ylabel)

@@ -37,6 +37,7 @@ def plot_history(history: Any, title: str = "Training curves", axes: Sequence[pl
             ax.plot(frame.index, frame[f"val_{key}"], "--s", ms=3, color=line.get_color(),
                     label=f"{prefix}validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.set_title(f"{title}: {metric}")
         ax.grid(alpha=0.3)

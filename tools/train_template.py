@@ -1,0 +1,101 @@
+"""Train the course's "template" CNN on Fashion-MNIST and write its weights and manifest to data/.
+
+    python tools/train_template.py                      # = make template (about 4 minutes on 2 CPU cores)
+    python tools/train_template.py --epochs 1 --n-train 2000 --out /tmp/t   # a quick trial
+
+The template is the offline stand-in for VGG16's ImageNet weights in notebooks 04 and 05: a small
+VGG-style network (three blocks of Conv2D 3x3 + MaxPool, see helpers.transfer.build_template_cnn)
+pretrained on a large source data set that installs offline (all 60,000 Fashion-MNIST training
+images, from Debian's `dataset-fashion-mnist` package or Keras' cache), then reused on MNIST digits.
+
+Writes `template_cnn.weights.h5` and `template_cnn.json` (SHA-256 of the weights file, the training
+settings, the test accuracy). With the same seed, versions and machine the run is repeatable
+(op determinism); `weights_fingerprint` in the manifest compares weight values across runs, since
+the HDF5 container itself may differ byte for byte.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import helpers  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--learning-rate", type=float, default=1e-3)
+    ap.add_argument("--n-train", type=int, default=None, help="stratified subset (default: all 60,000)")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--out", default=str(ROOT / "data"), help="folder for the weights and manifest")
+    args = ap.parse_args(argv)
+
+    facts = helpers.setup(seed=args.seed)
+    import keras
+
+    from helpers.data import file_digest, load_fashion_mnist
+    from helpers.transfer import build_template_cnn, weights_fingerprint
+
+    ds = load_fashion_mnist(n_train=args.n_train, seed=args.seed)
+    print(ds.provenance)
+    x_train = (ds.x_train.astype("float32") / 255.0)[..., None]
+    x_test = (ds.x_test.astype("float32") / 255.0)[..., None]
+
+    model = build_template_cnn(num_classes=len(ds.class_names))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=args.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.summary(line_length=90)
+    start = time.perf_counter()
+    history = model.fit(x_train, ds.y_train, epochs=args.epochs, batch_size=args.batch_size, verbose=2)
+    seconds = time.perf_counter() - start
+    test_loss, test_acc = model.evaluate(x_test, ds.y_test, verbose=0)
+    print(f"test accuracy {test_acc:.4f} after {args.epochs} epochs ({seconds:.0f} s)")
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    weights = out / "template_cnn.weights.h5"
+    clean = build_template_cnn(num_classes=len(ds.class_names))   # uncompiled: no optimizer state in the file
+    clean.set_weights(model.get_weights())
+    clean.save_weights(weights)
+    manifest = {
+        "file": weights.name,
+        "sha256": file_digest(weights),
+        "size_bytes": weights.stat().st_size,
+        "weights_fingerprint": weights_fingerprint(model),
+        "architecture": "helpers.transfer.build_template_cnn: 3 x (Conv2D 3x3 same relu + MaxPool 2) "
+                        "with 32/64/128 filters, Flatten, Dense 128 relu, Dropout 0.5, Dense 10 softmax",
+        "params": int(model.count_params()),
+        "source_data": f"Fashion-MNIST ({len(ds.x_train):,} training images)",
+        "data_provenance": ds.provenance,
+        "input": "28x28x1 float32 in [0, 1] (uint8 / 255)",
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "optimizer": f"Adam(learning_rate={args.learning_rate})",
+        "seed": args.seed,
+        "train_accuracy": round(float(history.history["accuracy"][-1]), 4),
+        "test_accuracy": round(float(test_acc), 4),
+        "test_loss": round(float(test_loss), 4),
+        "train_seconds": round(seconds),
+        "versions": {k: facts[k] for k in ("tensorflow", "keras", "numpy")},
+        "command": " ".join(["python tools/train_template.py", *(argv if argv is not None else sys.argv[1:])]),
+    }
+    (out / "template_cnn.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"wrote {weights} ({manifest['size_bytes'] / 1e6:.2f} MB, sha256 {manifest['sha256'][:16]}...) "
+          f"and {out / 'template_cnn.json'}")
+    shipped = ROOT / "data" / "template_cnn.json"
+    if shipped.is_file() and shipped.resolve() != (out / "template_cnn.json").resolve():
+        same = json.loads(shipped.read_text()).get("weights_fingerprint") == manifest["weights_fingerprint"]
+        print("weights identical to the shipped template" if same else
+              "weights differ from the shipped template (expected with other settings, versions or machines)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -65,3 +65,10 @@ def test_out_dir_cannot_be_notebooks():
 def test_parse_params():
     assert run_notebooks.parse_params(["EPOCHS=3", "DATASET='fashion_mnist'", "NAME=abc", "X=None"]) == {
         "EPOCHS": 3, "DATASET": "fashion_mnist", "NAME": "abc", "X": None}
+
+
+def test_summary_shows_accuracies_first():
+    line = run_notebooks.short({"dataset": "MNIST", "cnn_params": 166986, "seconds": 3.0,
+                                "cnn_test_accuracy": 0.95, "flag": True})
+    assert line.startswith("cnn_test_accuracy=0.950, cnn_params=166,986, seconds=3.000")
+    assert line.endswith("(+2 more)")

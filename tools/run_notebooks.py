@@ -77,10 +77,12 @@ def run_one(path: Path, out_dir: Path, params: dict, store: bool) -> tuple[str, 
 
 
 def short(records: dict, limit: int = 4) -> str:
-    parts = []
-    for k, v in list(records.items())[:limit]:
-        parts.append(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}")
-    more = len(records) - limit
+    """The key numbers: accuracies first, then parameter counts, then other scalars."""
+    numbers = [(k, v) for k, v in records.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    rank = lambda kv: 0 if "accuracy" in kv[0] else 1 if "params" in kv[0] else 2  # noqa: E731
+    chosen = sorted(numbers, key=rank)[:limit]
+    parts = [f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v:,}" for k, v in chosen]
+    more = len(records) - len(chosen)
     return ", ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 

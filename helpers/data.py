@@ -272,6 +272,14 @@ def load_fashion_mnist(n_train: int | None = None, n_test: int | None = None, se
     return _subsample(ds, n_train, n_test, seed)
 
 
+def fashion_mnist_available() -> bool:
+    """True when Fashion-MNIST can be loaded without a download (cache, Keras cache or Debian)."""
+    try:
+        return all(locate(key, download=False) for key in FASHION_KEYS)
+    except DataUnavailable:
+        return False
+
+
 LOADERS = {"mnist": load_mnist, "fashion_mnist": load_fashion_mnist}
 
 

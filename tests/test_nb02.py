@@ -2,6 +2,8 @@
 import papermill
 import pytest
 
+from helpers.data import fashion_mnist_available
+
 pytestmark = pytest.mark.notebook
 
 # about 30 s each on an unloaded 2-core CPU: 1,000 training images, 2 epochs, a 2-fit grid
@@ -33,6 +35,8 @@ def test_small_run_mnist(run_notebook):
     assert rec["grid_best_score"] > 0.25
 
 
+@pytest.mark.skipif(not fashion_mnist_available(),
+                    reason="Fashion-MNIST not available offline (Debian's dataset-fashion-mnist or make data)")
 def test_small_run_fashion_mnist(run_notebook):
     rec, nb = run_notebook("02_keras_mnist", DATASET="fashion_mnist", **SMALL)
     assert rec["dataset"] == "Fashion-MNIST"

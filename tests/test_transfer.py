@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from helpers import transfer
+from helpers.data import fashion_mnist_available
 from helpers.data import DataUnavailable, file_digest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +75,7 @@ def test_a_changed_weights_file_is_refused(tmp_path, monkeypatch):
         transfer.template_weights_path()
 
 
+@pytest.mark.skipif(not fashion_mnist_available(), reason="Fashion-MNIST not available offline")
 def test_shipped_template_loads_and_still_classifies_fashion_mnist(keras):
     from helpers.data import load_fashion_mnist
     manifest = transfer.template_manifest()

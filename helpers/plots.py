@@ -101,20 +101,26 @@ def draw_grid(values: np.ndarray, ax: plt.Axes | None = None, title: str = "", h
     return ax
 
 
+def _panels(images: list[np.ndarray], titles: list[str], suptitle: str, ncols: int, **imshow) -> plt.Figure:
+    """A grid of small image panels without axes, each with a title (shared by the two plots below)."""
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.5 * nrows + 0.4), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < len(images):
+            ax.imshow(images[k], **imshow)
+            ax.set_title(titles[k], fontsize=8)
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
 def plot_filters(weights: np.ndarray, title: str = "Filters", channel: int = 0, ncols: int = 8) -> plt.Figure:
     """Show conv kernels of shape (h, w, in, out): one panel per output filter, for one input channel."""
     n = weights.shape[-1]
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.5 * nrows + 0.4), squeeze=False)
     lim = np.abs(weights).max()
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k < n:
-            ax.imshow(weights[:, :, channel, k], cmap="RdBu_r", vmin=-lim, vmax=lim)
-            ax.set_title(f"filter {k}", fontsize=8)
-    fig.suptitle(f"{title} (red positive, blue negative)")
-    fig.tight_layout()
-    return fig
+    return _panels([weights[:, :, channel, k] for k in range(n)], [f"filter {k}" for k in range(n)],
+                   f"{title} (red positive, blue negative)", ncols, cmap="RdBu_r", vmin=-lim, vmax=lim)
 
 
 def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], ax: plt.Axes | None = None,
@@ -149,16 +155,8 @@ def plot_feature_maps(maps: np.ndarray, title: str = "Feature maps", ncols: int 
     """Show the channels of one image's activations, shape (H, W, channels): one panel per channel."""
     maps = np.asarray(maps)
     n = maps.shape[-1]
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.5 * nrows + 0.4), squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k < n:
-            ax.imshow(maps[..., k], cmap=cmap)
-            ax.set_title(f"map {k}", fontsize=8)
-    fig.suptitle(f"{title} (bright = strong response)")
-    fig.tight_layout()
-    return fig
+    return _panels([maps[..., k] for k in range(n)], [f"map {k}" for k in range(n)],
+                   f"{title} (bright = strong response)", ncols, cmap=cmap)
 
 
 def bar_compare(values: dict[str, float], ax: plt.Axes | None = None, title: str = "",

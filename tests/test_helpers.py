@@ -111,3 +111,10 @@ def test_plots_are_labelled():
     assert ax.get_title() == "g" and ax.get_xlabel() == "column"
     fig = plot_filters(np.random.rand(3, 3, 1, 8))
     assert "Filters" in fig._suptitle.get_text()
+
+
+def test_feature_maps_plot():
+    from helpers.plots import plot_feature_maps
+    fig = plot_feature_maps(np.random.rand(5, 5, 10), ncols=4)
+    titled = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titled == [f"map {k}" for k in range(10)] and "Feature maps" in fig._suptitle.get_text()

@@ -2,26 +2,34 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+# JupyterLab refuses to start as root (as in most containers) unless told it may
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test test-unit run lab data outputs template student clean
+.PHONY: setup test test-unit test-backends run lab data outputs sync template student clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## make test: unit tests, papermill runs with small parameters, then nbval on the committed notebooks
+## make test: unit tests, then every notebook executed once at its defaults (stored outputs compared,
+## recorded results asserted) and a few small papermill runs for what the defaults do not cover
 test: setup
-	$(PY) -m pytest tests
-	$(PY) -m pytest --nbval-lax --nbval-current-env --sanitize-with tests/nbval_sanitize.cfg notebooks
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-unit: setup
-	$(PY) -m pytest tests -m "not notebook"
+	$(PY) -m pytest -m "not notebook"
+
+## make test-backends: the small papermill runs on Keras' JAX backend (installs JAX into .venv)
+test-backends: setup
+	$(PY) -m pip install --quiet "jax[cpu]~=0.10.0"
+	KERAS_BACKEND=jax $(PY) -m pytest -m backend -p no:randomly
 
 ## make run: execute every notebook at its default parameters into build/ and print a table
 run: setup
@@ -29,15 +37,19 @@ run: setup
 
 ## make lab: open JupyterLab on the notebooks
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab notebooks $(ROOT_FLAG)
 
 ## make data: prefetch every downloadable file into the cache folder (needs internet)
 data: setup
-	$(PY) -m helpers.data fetch
+	$(PY) -m helpers.cache fetch
 
 ## make outputs: re-run the notebooks and store their outputs in notebooks/ (refuses edited notebooks)
 outputs: setup
 	$(PY) tools/run_notebooks.py --store $(NB)
+
+## make sync: bring notebooks/*.ipynb and their plain-text twins py/*.py up to date with each other
+sync: setup
+	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.ipynb
 
 ## make template: retrain the shipped template CNN used offline by notebooks 04 and 05
 template: setup

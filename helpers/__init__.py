@@ -1,12 +1,16 @@
 """Plumbing shared by the notebooks: set-up, data, plots, self-checks and recorded results.
 
 Nothing here trains a model: the models a lesson is about are written in the notebooks.
-Importing this package is cheap (no TensorFlow, no network); each function imports what it needs.
+Importing this package is cheap (no Keras, no TensorFlow, no network); each function imports what
+it needs. `helpers.transfer` and `helpers.timing` hold code that notebooks 03 and 04 show in full
+and later notebooks reuse.
 """
-from . import data
+from . import data, plots
 from .checks import check
 from .params import check_parameters
+from .paths import PROJECT_ROOT
 from .record import read_records, record
-from .repro import setup
+from .repro import peak_memory_mb, setup
 
-__all__ = ["data", "check", "check_parameters", "read_records", "record", "setup"]
+__all__ = ["data", "plots", "check", "check_parameters", "PROJECT_ROOT", "read_records", "record",
+           "peak_memory_mb", "setup"]

@@ -24,7 +24,7 @@ def check(name: str, answer: Any, expected: Any, hint: str = "",
     `expected` must be computed in the notebook (not typed in), so the check stays honest.
     Prints its verdict and returns nothing (so a check cell shows only the verdict).
     """
-    if answer is None or answer is Ellipsis:
+    if answer is None or answer is Ellipsis or (isinstance(answer, (tuple, list)) and Ellipsis in answer):
         print(f"[ ] {name}: not answered yet - replace the ... with your answer and run the cell again.")
         return
     if _same(answer, expected, rtol, atol):

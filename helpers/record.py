@@ -1,11 +1,13 @@
-"""Record named results in a notebook so that tests can read them back from the executed file.
+"""Record named results in a notebook so that tests and reports can read them back from the file.
 
-`record("test_accuracy", 0.97)` shows the value and stores it under a custom MIME type;
-`read_records(notebook)` collects every recorded value (the last one wins).
+`record("results", {...})` stores the values under a custom MIME type and shows nothing to the
+reader (the tests' plumbing stays out of the lesson); `read_records(notebook)` collects every
+recorded value (the last one wins). Record a table or dict once, where it is complete.
 """
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +15,29 @@ MIME = "application/x.cnn-course.record+json"
 
 
 def _plain(value: Any) -> Any:
-    """Turn NumPy scalars/arrays and tuples into JSON-friendly Python values."""
+    """Turn NumPy scalars/arrays, tuples and pandas objects into JSON-friendly Python values."""
+    if hasattr(value, "to_dict"):                 # pandas Series / DataFrame
+        return _plain(value.to_dict())
+    if hasattr(value, "as_list"):                 # TensorFlow's TensorShape
+        return _plain(value.as_list())
     if hasattr(value, "tolist"):
-        return value.tolist()
+        return _plain(value.tolist())
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None                                # NaN / inf are not JSON
     return value
 
 
 def record(name: str, value: Any) -> None:
-    """Display `name = value` and store it for the tests (as plain JSON values)."""
+    """Store `value` under `name` in the cell's output for the tests; nothing is shown to the reader."""
     from IPython.display import display
 
     plain = _plain(value)
     json.dumps(plain)  # fail early on values a test could not read back
-    text = f"{name} = {plain:.4f}" if isinstance(plain, float) else f"{name} = {plain!r}"
-    display({MIME: {name: plain}, "text/plain": text}, raw=True)
+    display({MIME: {name: plain}, "text/plain": ""}, raw=True)
 
 
 def read_records(notebook: Any) -> dict:

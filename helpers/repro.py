@@ -1,13 +1,10 @@
-"""Reproducibility: one call that seeds everything, quiets TensorFlow and reports the versions."""
+"""Reproducibility: one call that seeds everything, quiets the logs and reports versions and backend."""
 from __future__ import annotations
 
 import contextlib
 import os
 import platform
 import sys
-
-
-names_at_setup: set[str] | None = None   # the caller's global names when setup() ran
 
 
 @contextlib.contextmanager
@@ -28,48 +25,71 @@ def _stderr_silenced():
             os.close(saved)
 
 
-def setup(seed: int = 42, deterministic: bool = True, verbose: bool = True,
-          quiet_import_logs: bool = True) -> dict:
-    """Seed Python/NumPy/Keras, make CPU ops deterministic, quiet TF logs, print versions.
-
-    Call it in the first code cell of a notebook, before anything imports TensorFlow,
-    so that the log level and thread settings take effect. Returns the facts it printed.
-    """
-    global names_at_setup
-    names_at_setup = set(sys._getframe(1).f_globals)   # lets check_parameters find the parameters
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # C++ logs: errors only
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ["PYTHONHASHSEED"] = str(seed)
-
-    import numpy as np
-    with _stderr_silenced() if quiet_import_logs else contextlib.nullcontext():
+def _accelerators(backend: str) -> tuple[str, int]:
+    """(backend library version, number of GPUs it sees) for the active Keras backend."""
+    if backend == "tensorflow":
         import tensorflow as tf
-        import keras
+        return tf.__version__, len(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+        return jax.__version__, sum(d.platform == "gpu" for d in jax.devices())
+    if backend == "torch":
+        import torch
+        return torch.__version__, torch.cuda.device_count()
+    return "", 0
 
-    tf.get_logger().setLevel("ERROR")
-    keras.utils.set_random_seed(seed)          # Python, NumPy, TensorFlow and Keras
-    if deterministic:
-        try:
-            tf.config.experimental.enable_op_determinism()
-        except Exception:  # pragma: no cover - older TF without the switch
-            pass
+
+def setup(seed: int = 42, deterministic: bool = True, verbose: bool = True) -> dict:
+    """Seed Python/NumPy/Keras, make ops repeatable, quiet the logs, print versions and the backend.
+
+    Call it in the set-up cell, right after the parameters cell: `helpers.setup(seed=SEED)`.
+    The backend is Keras' choice (`KERAS_BACKEND`, default TensorFlow); TensorFlow is imported only
+    when it is the backend. Returns the facts it printed.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed={seed!r}: a seed is a whole number, 0 or more")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # TensorFlow's C++ logs: errors only
+    import numpy as np
+    with _stderr_silenced():
+        import keras
+        backend = keras.backend.backend()
+        library_version, gpus = _accelerators(backend)
+
+    if backend == "tensorflow":
+        import tensorflow as tf
+        tf.get_logger().setLevel("ERROR")
+        if deterministic:
+            tf.config.experimental.enable_op_determinism()   # same numbers on the same machine and versions
+    keras.utils.set_random_seed(seed)          # Python, NumPy and the backend's random numbers
     keras.backend.clear_session()
-    gpus = tf.config.list_physical_devices("GPU")
-    facts = {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "gpu": bool(gpus),
-        "seed": seed,
-    }
+    facts = {"python": platform.python_version(), "keras": keras.__version__, "backend": backend,
+             "backend_version": library_version, "numpy": np.__version__, "gpu": gpus > 0, "seed": seed}
     if verbose:
-        device = f"GPU ({len(gpus)})" if gpus else "CPU only"
-        print(f"Python {facts['python']} | TensorFlow {facts['tensorflow']} | Keras {facts['keras']} "
+        device = f"GPU ({gpus})" if gpus else "CPU only"
+        print(f"Python {facts['python']} | Keras {facts['keras']} on {backend} {library_version} "
               f"| NumPy {facts['numpy']} | {device} | seed {seed}")
     return facts
 
 
-def running_under_test() -> bool:
-    """True when a notebook runs inside the test suite (pytest or papermill set this)."""
-    return "pytest" in sys.modules or os.environ.get("CNN_COURSE_TEST") == "1"
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MB, on Linux, macOS and Windows."""
+    if sys.platform == "win32":
+        import ctypes
+        from ctypes import wintypes
+
+        class Counters(ctypes.Structure):
+            _fields_ = [("cb", wintypes.DWORD), ("PageFaultCount", wintypes.DWORD),
+                        ("PeakWorkingSetSize", ctypes.c_size_t), ("WorkingSetSize", ctypes.c_size_t),
+                        ("QuotaPeakPagedPoolUsage", ctypes.c_size_t), ("QuotaPagedPoolUsage", ctypes.c_size_t),
+                        ("QuotaPeakNonPagedPoolUsage", ctypes.c_size_t),
+                        ("QuotaNonPagedPoolUsage", ctypes.c_size_t),
+                        ("PagefileUsage", ctypes.c_size_t), ("PeakPagefileUsage", ctypes.c_size_t)]
+
+        counters = Counters()
+        counters.cb = ctypes.sizeof(Counters)
+        process = ctypes.windll.kernel32.GetCurrentProcess()
+        ctypes.windll.psapi.GetProcessMemoryInfo(process, ctypes.byref(counters), counters.cb)
+        return counters.PeakWorkingSetSize / 2**20
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10   # macOS: bytes; Linux: kB

@@ -1,40 +1,43 @@
-"""Transfer-learning plumbing for notebooks 04 and 05: the shipped template CNN and the two paths.
+"""Transfer learning for notebooks 04 and 05: the two pretrained networks, and 04's lesson code for 05.
 
-Two pretrained networks can play the role of the lecture's VGG16:
-- 'imagenet': VGG16 with its ImageNet weights (58.9 MB download, see `helpers.data`), on CIFAR-10's
+Two pretrained networks can play the role of the lecture's VGG16 (the notebooks' `PRETRAINED`):
+- "imagenet": VGG16 with its ImageNet weights (58.9 MB download, see `helpers.cache`), on CIFAR-10's
   cats and dogs, as in the lecture; needs the files once from the internet;
-- 'template': a small VGG-style CNN that this course trained on all 60,000 Fashion-MNIST images
+- "template": a small VGG-style CNN that this course trained on all 60,000 Fashion-MNIST images
   (`tools/train_template.py`, weights in `data/`, about 1 MB), transferred to MNIST digits offline.
 
-Nothing here trains a model. `build_template_cnn` is the architecture shown in full in
-04_bottleneck_features; it lives here too so that the training script, the tests and 05 build
-exactly the network whose weights are shipped.
+Nothing here trains a model. The functions below the line "lesson code" are written out in full in
+notebook 04 (or 05), where they are taught; they are kept here, identical (a test compares the
+parsed code), so that 05, the training script and the tests use exactly what the lesson showed.
+Import this module after `helpers.setup()`: it imports Keras.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from .data import PROJECT_ROOT, file_digest
+import keras
+import numpy as np
+from keras import layers
 
-PATHS = ("template", "imagenet")
+from . import data
+from .cache import file_digest
+from .paths import PROJECT_ROOT
+
+PRETRAINED_CHOICES = ("template", "imagenet")
 TEMPLATE_WEIGHTS = PROJECT_ROOT / "data" / "template_cnn.weights.h5"
 TEMPLATE_MANIFEST = PROJECT_ROOT / "data" / "template_cnn.json"
-TEMPLATE_LAST_POOL = "block3_pool"     # the template's `include_top=False` output
-TEMPLATE_LAST_BLOCK = "block3_conv1"   # first layer of its last convolutional block
-VGG16_LAST_BLOCK = "block5_conv1"      # first layer of VGG16's last convolutional block
+LAST_BLOCK = {"template": "block3_conv1", "imagenet": "block5_conv1"}   # first layer of the last block
+VGG16_LAST_BLOCK = LAST_BLOCK["imagenet"]
 
 
 class TemplateWeightsError(RuntimeError):
     """The shipped template weights are missing or do not match their recorded SHA-256."""
 
 
-def build_template_cnn(num_classes: int = 10) -> Any:
-    """The template CNN, untrained (introduced in 04_bottleneck_features, shown there in full)."""
-    import keras
-    from keras import layers
-
+# ---------------------------------------------------------------- lesson code (shown in 04 and 05)
+def build_template_cnn(num_classes=10):
+    """The template CNN, untrained. Introduced in notebook 04, section 4."""
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1), name="image"),
         layers.Conv2D(32, 3, padding="same", activation="relu", name="block1_conv1"),
@@ -50,6 +53,69 @@ def build_template_cnn(num_classes: int = 10) -> Any:
     ], name="template_cnn")
 
 
+def load_task(pretrained, n_train_per_class, n_val_per_class, seed):
+    """The target task: cats vs dogs from CIFAR-10 (imagenet) or MNIST digits (template), as a Dataset
+    whose images have a channel axis. Introduced in notebook 04, section 2."""
+    if pretrained == "imagenet":     # offline this raises DataUnavailable, with the command that fetches the data
+        return data.load_cats_vs_dogs(n_train_per_class=n_train_per_class, n_val_per_class=n_val_per_class,
+                                      seed=seed)
+    ds = data.load_mnist(seed=seed)                         # offline: 4,000 + 1,000 real digits
+    ds.x_train, ds.x_test = ds.x_train[..., None], ds.x_test[..., None]   # 28x28 -> 28x28x1
+    return ds
+
+
+def per_class_index(y, n_per_class, seed):
+    """Indices of a shuffled, class-balanced sample: n_per_class images of every class.
+    Introduced in notebook 04, section 2."""
+    n_classes = len(np.unique(y))
+    n_per_class = data.clip_size(n_per_class, int(np.bincount(y).min()), "images per class")
+    return data.stratified_subset(y, n_per_class * n_classes, seed=seed)
+
+
+def build_preprocess(pretrained, image_size):
+    """What the pretrained base expects: VGG16's resizing and caffe-style preprocess_input, or the
+    template's scaling to 0..1. Introduced in notebook 04, section 4."""
+    if pretrained == "imagenet":
+        return keras.Sequential([layers.Resizing(image_size, image_size),
+                                 layers.Lambda(keras.applications.vgg16.preprocess_input)], name="preprocess")
+    return keras.Sequential([layers.Rescaling(1 / 255)], name="preprocess")
+
+
+def output_layer(n_classes, name):
+    """Lecture: Dense(1, sigmoid) for cats vs dogs; Dense(n, softmax) for n > 2 classes.
+    Introduced in notebook 04, section 3."""
+    if n_classes == 2:
+        return layers.Dense(1, activation="sigmoid", name=name)
+    return layers.Dense(n_classes, activation="softmax", name=name)
+
+
+def loss_for(n_classes):
+    """The loss that goes with `output_layer`. Introduced in notebook 04, section 3."""
+    return "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
+
+
+def build_head(input_shape, n_classes):
+    """The lecture's dense classifier on top of the base. Introduced in notebook 04, section 4."""
+    return keras.Sequential([
+        keras.Input(shape=input_shape),
+        layers.Flatten(name="head_flatten"),
+        layers.Dense(256, activation="relu", name="head_dense"),
+        layers.Dropout(0.5, name="head_dropout"),
+        output_layer(n_classes, "head_output"),
+    ], name="head")
+
+
+def freeze_before(base, layer_name):
+    """Freeze the layers of `base` before `layer_name`, train it and the layers after it; returns its
+    index. Introduced in notebook 05, section 3."""
+    first = [layer.name for layer in base.layers].index(layer_name)
+    base.trainable = True                   # the parent first: a frozen parent hides its layers
+    for i, layer in enumerate(base.layers):
+        layer.trainable = i >= first
+    return first
+
+
+# ---------------------------------------------------------------- the pretrained networks
 def template_manifest(path: Path | None = None) -> dict:
     """The facts recorded when the template was trained (data, epochs, accuracy, SHA-256, ...)."""
     path = Path(path or TEMPLATE_MANIFEST)
@@ -73,58 +139,56 @@ def template_weights_path(verify: bool = True) -> Path:
     return path
 
 
-def load_template_cnn(verify: bool = True) -> Any:
+def load_template_cnn(verify: bool = True) -> keras.Model:
     """The template CNN with its shipped, checksum-verified weights (top included)."""
     model = build_template_cnn()
     model.load_weights(template_weights_path(verify=verify))
     return model
 
 
-def template_base(verify: bool = True) -> Any:
+def template_base(verify: bool = True) -> keras.Model:
     """The template's convolutional base with pretrained weights: the analogue of
-    `VGG16(weights='imagenet', include_top=False)` (introduced in 04_bottleneck_features)."""
-    import keras
-
+    `VGG16(weights='imagenet', include_top=False)` (introduced in notebook 04, section 4)."""
     full = load_template_cnn(verify=verify)
-    return keras.Model(full.inputs, full.get_layer(TEMPLATE_LAST_POOL).output, name="template_base")
+    return keras.Model(full.inputs, full.get_layer("block3_pool").output, name="template_base")
 
 
-def vgg16_base(image_size: int = 150, weights: str | None = "imagenet") -> Any:
-    """VGG16's convolutional base; `weights='imagenet'` uses the verified local file from helpers.data.
+def vgg16_base(image_size: int = 150, weights: str | None = "imagenet") -> keras.Model:
+    """VGG16's convolutional base; `weights='imagenet'` uses the verified local file from helpers.cache.
 
     `weights=None` builds the same network with random weights, offline (used by the tests).
     """
-    import keras
-
     if weights == "imagenet":
-        from .data import vgg16_weights_path
-        weights = str(vgg16_weights_path())   # raises DataUnavailable (with the fix) when offline
+        weights = str(data.vgg16_weights_path())   # raises DataUnavailable (with the fix) when offline
     return keras.applications.VGG16(weights=weights, include_top=False,
                                     input_shape=(image_size, image_size, 3))
 
 
-def describe_path(path: str) -> str:
+def pretrained_base(pretrained: str, image_size: int = 150) -> keras.Model:
+    """A fresh copy of the pretrained base of either path (05 rebuilds it before every experiment)."""
+    return vgg16_base(image_size) if pretrained == "imagenet" else template_base()
+
+
+def describe_pretrained(pretrained: str) -> str:
     """Print and return one line saying which pretrained network and which data a notebook uses."""
-    if path not in PATHS:
-        raise ValueError(f"PATH={path!r}: choose one of {PATHS}")
-    if path == "imagenet":
-        line = ("Path 'imagenet': VGG16 pretrained on ImageNet (1.2 million photos, 1,000 classes) "
+    if pretrained not in PRETRAINED_CHOICES:
+        raise ValueError(f"PRETRAINED={pretrained!r}: choose one of {PRETRAINED_CHOICES}")
+    if pretrained == "imagenet":
+        line = ("Pretrained 'imagenet': VGG16 trained on ImageNet (1.2 million photos, 1,000 classes) "
                 "-> cats vs dogs from CIFAR-10 (the lecture's experiment; needs the downloads of `make data`).")
     else:
         facts = template_manifest()
-        line = (f"Path 'template': the course's template CNN, pretrained on {facts['source_data']} "
+        line = (f"Pretrained 'template': the course's template CNN, trained on {facts['source_data']} "
                 f"to a test accuracy of {facts['test_accuracy']:.3f} -> MNIST digits (offline).")
     print(line)
     return line
 
 
-def weights_fingerprint(model: Any) -> str:
+def weights_fingerprint(model: keras.Model) -> str:
     """SHA-256 of a model's weight values (independent of the file format), to compare two trainings."""
     import hashlib
 
-    import numpy as np
-
     h = hashlib.sha256()
     for w in model.weights:
-        h.update(np.ascontiguousarray(np.asarray(w), dtype=np.float32).tobytes())
+        h.update(np.ascontiguousarray(keras.ops.convert_to_numpy(w), dtype=np.float32).tobytes())
     return h.hexdigest()

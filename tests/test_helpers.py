@@ -1,5 +1,6 @@
 """Unit tests for the small helpers: checks, records, parameter validation, set-up, plots."""
 import json
+import re
 
 import matplotlib
 import numpy as np
@@ -17,7 +18,7 @@ from helpers.plots import draw_grid, history_frame, plot_filters, plot_history, 
     ((100, 100, 10), (100, 100, 10), "[ok]"), ((100, 100), (100, 100, 10), "[x]"),
     ([[-10, 45], [-60, 25]], np.array([[-10., 45.], [-60., 25.]]), "[ok]"),
     ("Valid ", "valid", "[ok]"), ("same", "valid", "[x]"),
-    (..., 3, "[ ]"), (None, 3, "[ ]"), ("abc", 3, "[x]"),
+    (..., 3, "[ ]"), (None, 3, "[ ]"), ((..., ...), (1, 2), "[ ]"), ((1, ...), (1, 2), "[ ]"), ("abc", 3, "[x]"),
 ])
 def test_check_verdicts(capsys, answer, expected, verdict):
     assert check("q", answer, expected, hint="think") is None   # never raises, returns nothing
@@ -28,18 +29,26 @@ def test_check_verdicts(capsys, answer, expected, verdict):
 
 
 # ------------------------------------------------------------------ records
-def test_record_roundtrip():
+def test_record_roundtrip_shows_nothing():
     import nbformat
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401  (display needs IPython)
     from helpers.record import MIME, _plain, read_records
 
     assert _plain(np.float32(0.5)) == 0.5 and _plain((np.int64(3), 4)) == [3, 4]
+    assert _plain({"a": np.array([1, 2]), "nan": float("nan")}) == {"a": [1, 2], "nan": None}
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={MIME: {"acc": 0.9}, "text/plain": "acc = 0.9"}),
-                    nbformat.v4.new_output("display_data", data={MIME: {"acc": 0.95, "n": 3}})]
+    cell.outputs = [nbformat.v4.new_output("display_data", data={MIME: {"acc": 0.9}, "text/plain": ""}),
+                    nbformat.v4.new_output("display_data", data={MIME: {"acc": 0.95, "n": 3}, "text/plain": ""})]
     nb.cells = [cell]
     assert read_records(nb) == {"acc": 0.95, "n": 3}
+
+
+def test_record_displays_no_text(monkeypatch):
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    record("results", {"accuracy": np.float64(0.91234)})
+    assert shown[0]["text/plain"] == "" and set(shown[0]) == {"application/x.cnn-course.record+json", "text/plain"}
 
 
 def test_record_rejects_unserialisable():
@@ -48,20 +57,21 @@ def test_record_rejects_unserialisable():
 
 
 # ------------------------------------------------------------------ parameters
-DEFAULTS = "# Parameters: papermill may override any of these\nEPOCHS = 2\nRATE = 0.5\nDATASET = 'mnist'\nFLAG = True"
+DEFAULTS = "# Parameters: papermill may override any of these\nEPOCHS = 2\nRATE = 0.5\nDATASET = 'mnist'\nFLAG = True\nN = None"
 
 
 def run_params(injected: str | None, namespace_overrides: dict, **kw):
-    ns = {"EPOCHS": 2, "RATE": 0.5, "DATASET": "mnist", "FLAG": True}
+    ns = {"EPOCHS": 2, "RATE": 0.5, "DATASET": "mnist", "FLAG": True, "N": None}
     ns.update(namespace_overrides)
-    history = ["", "import helpers", DEFAULTS] + ([injected] if injected else [])
-    return params.check_parameters(ns, history=history, **kw)
+    history = ["", DEFAULTS, *([injected] if injected else []), "import helpers"]
+    params.check_parameters(ns, history=history, **kw)
+    return params.injected_parameters(history)
 
 
 def test_parameters_defaults_and_valid_injection():
-    assert run_params(None, {}) == {"EPOCHS": 2, "RATE": 0.5, "DATASET": "mnist", "FLAG": True}
-    got = run_params("# Parameters\nEPOCHS = 5\nRATE = 1\n", {"EPOCHS": 5, "RATE": 1})
-    assert got["EPOCHS"] == 5 and got["RATE"] == 1        # an int is fine where a float is expected
+    assert run_params(None, {}) == {}                     # nothing injected: nothing to compare
+    got = run_params("# Parameters\nEPOCHS = 5\nRATE = 1\nN = 100\n", {"EPOCHS": 5, "RATE": 1, "N": 100})
+    assert got == {"EPOCHS": 5, "RATE": 1, "N": 100}       # an int is fine where a float (or None) is expected
 
 
 @pytest.mark.parametrize("injected, overrides, message", [
@@ -72,14 +82,27 @@ def test_parameters_defaults_and_valid_injection():
     ("# Parameters\nFLAG = 1\n", {"FLAG": 1}, "FLAG=1 should be a bool"),
 ])
 def test_parameters_rejected_with_a_clear_message(injected, overrides, message):
-    with pytest.raises(ValueError, match=pytest.importorskip("re").escape(message)):
+    with pytest.raises(ValueError, match=re.escape(message)):
         run_params(injected, overrides)
 
 
-def test_parameters_choices():
-    with pytest.raises(ValueError, match="DATASET='cifar' is not one of"):
-        run_params("# Parameters\nDATASET = 'cifar'\n", {"DATASET": "cifar"},
-                   choices={"DATASET": ["mnist", "fashion_mnist"]})
+@pytest.mark.parametrize("overrides, kw, message", [
+    ({"DATASET": "cifar"}, dict(choices={"DATASET": ["mnist", "fashion_mnist"]}), "DATASET='cifar' is not one of"),
+    ({"EPOCHS": -5}, dict(counts=["EPOCHS"]), "EPOCHS=-5: must be a whole number of at least 1"),
+    ({"EPOCHS": 0}, dict(counts=["EPOCHS"]), "EPOCHS=0"),
+    ({"EPOCHS": [3, 0]}, dict(counts=["EPOCHS"]), "EPOCHS=[3, 0]"),
+    ({"EPOCHS": 1}, dict(at_least={"EPOCHS": 2}), "at least 2"),
+    ({"RATE": 0.0}, dict(positive=["RATE"]), "RATE=0.0: must be a number above 0"),
+    ({"RATE": 1.0}, dict(fractions=["RATE"]), "RATE=1.0: must be a number from 0"),
+])
+def test_values_are_checked_even_without_injection(overrides, kw, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_params(None, overrides, **kw)
+    run_params(None, {}, **kw)                             # the defaults pass the same checks
+
+
+def test_none_is_a_valid_count():
+    run_params(None, {"N": None}, counts=["N"])
 
 
 # ------------------------------------------------------------------ set-up
@@ -87,11 +110,18 @@ def test_setup_seeds_and_reports(capsys):
     from helpers import setup
     facts = setup(seed=7)
     line = capsys.readouterr().out
-    assert "TensorFlow" in line and "Keras" in line and "seed 7" in line
+    assert "Keras" in line and f"on {facts['backend']}" in line and "seed 7" in line
     assert facts["gpu"] in (True, False)
     a = np.random.rand(3)
     setup(seed=7, verbose=False)
     assert np.array_equal(a, np.random.rand(3))            # NumPy's global state is seeded
+    with pytest.raises(ValueError, match="seed"):
+        setup(seed=-1)
+
+
+def test_peak_memory_is_megabytes():
+    from helpers import peak_memory_mb
+    assert 10 < peak_memory_mb() < 100_000
 
 
 # ------------------------------------------------------------------ plots

@@ -1,25 +1,57 @@
-"""Notebook 01 through papermill: the recorded arithmetic is right, bad parameters are named."""
+"""Notebook 01: run once at its defaults (stored outputs compared, records asserted), plus one switch."""
 import re
+import shutil
 
 import papermill
 import pytest
 
-pytestmark = pytest.mark.notebook
+from notebook_runs import run_parameter_check, NOTEBOOKS, checked_cell_count, checked_cell_differences, records, stored
+
+pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("nb01")]
+STEM = "01_convolution_arithmetic"
 
 
-def test_small_run_records_the_lecture_numbers(run_notebook):
-    rec, nb = run_notebook("01_convolution_arithmetic", FAMOUS_MODELS=False, PHOTO_SIZE=64)
+def test_checked_cells_match_the_stored_outputs(executed):
+    assert checked_cell_count(stored(STEM)) >= 20
+    assert checked_cell_differences(stored(STEM), executed(STEM)) == []
+
+
+def test_the_lecture_numbers_at_defaults(executed):
+    rec = records(executed(STEM))["results"]
     assert rec["worked_example"] == [[-10, 45], [-60, 25]]
+    assert rec["padded_shape"] == [106, 106]
     assert rec["example_output_shape"] == [100, 100, 10]
     assert rec["example_params"] == 10 * (5 * 5 * 3 + 1)
     assert rec["chain_features"] == 17 * 17 * 64
-    assert "vgg16_params" not in rec                    # the parameter really switched the section off
+    assert rec["famous"]["VGG16"]["parameters"] == 138_357_544
+    assert rec["famous"]["VGG16 without top"]["parameters"] == 14_714_688
+
+
+def test_a_copy_runs_from_another_folder_with_the_switch_off(tmp_path, monkeypatch):
+    """The installed `helpers` package is found from anywhere: a copy of the notebook, run elsewhere."""
+    from notebook_runs import execute
+    copy = tmp_path / "elsewhere"
+    copy.mkdir()
+    shutil.copy(NOTEBOOKS / f"{STEM}.ipynb", copy / f"{STEM}.ipynb")
+    monkeypatch.setattr("notebook_runs.NOTEBOOKS", copy)
+    nb = execute(STEM, tmp_path, tmp_path, FAMOUS_MODELS=False, PHOTO_SIZE=64)
+    rec = records(nb)["results"]
+    assert rec["famous"] == {}                               # the parameter really switched the section off
     outputs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     height, width = map(int, re.search(r"greyscale (\d+)x(\d+)", outputs).groups())
-    assert min(height, width) == 64                     # the photograph was resized as asked
+    assert min(height, width) == 64                          # the photograph was resized as asked
 
 
-def test_unknown_parameter_is_named(run_notebook):
+@pytest.mark.parametrize("params, named", [({"SIGMAA": 3.0}, "SIGMAA"), ({"PHOTO_SIZE": -5}, "PHOTO_SIZE"),
+                                           ({"SIGMA": 0}, "SIGMA")])
+def test_bad_parameters_are_named(params, named):
+    with pytest.raises(ValueError, match=named):
+        run_parameter_check(STEM, **params)    # in the set-up cell, before any work
+
+
+def test_a_misspelt_parameter_stops_the_real_kernel_in_the_set_up_cell(run_notebook):
+    """End to end: papermill's injected cell, a real kernel, the error in the set-up cell."""
     with pytest.raises(papermill.PapermillExecutionError) as info:
-        run_notebook("01_convolution_arithmetic", SIGMAA=3.0)
+        run_notebook(STEM, SIGMAA=3.0)
     assert "SIGMAA" in info.value.evalue and "SIGMA" in info.value.evalue
+    assert info.value.cell_index == 3          # title, parameters, injected parameters, set-up

@@ -1,19 +1,21 @@
-"""Notebook 05 (fine-tuning), run with papermill at small parameters, without notebook 04's files."""
+"""Notebook 05 (fine-tuning): the default run after 04's, and a small run without 04's head."""
 import pytest
 
-pytestmark = pytest.mark.notebook
+from notebook_runs import checked_cell_count, checked_cell_differences, records, stored
 
+pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("transfer")]
+STEM = "05_fine_tuning"
 HEAD = 1152 * 256 + 256 + 2570          # 04's head on the template's 3x3x128 features
 BASE = 320 + 18_496 + 73_856            # template base: block1..block3 convolutions
 BLOCK3 = 73_856
 
 
-def test_small_run_retrains_the_missing_head_and_freezes_as_intended(run_notebook, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNN_COURSE_ARTIFACTS", str(tmp_path))      # empty: 04's head is missing
-    rec, nb = run_notebook("05_fine_tuning", N_PER_CLASS=10, EPOCHS=2, HEAD_EPOCHS=10)
-    text = "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))
-    assert "No head from notebook 04" in text
-    # counts before and after freezing, and what fine-tuning left trainable
+def test_checked_cells_match_the_stored_outputs(executed):
+    assert checked_cell_count(stored(STEM)) >= 6
+    assert checked_cell_differences(stored(STEM), executed(STEM)) == []
+
+
+def check_freezing(rec):
     assert rec["trainable_before_freezing"] == BASE + HEAD
     assert rec["first_trainable_layer"] == 5
     assert rec["trainable_base_after_freezing"] == BLOCK3
@@ -23,10 +25,23 @@ def test_small_run_retrains_the_missing_head_and_freezes_as_intended(run_noteboo
     # the VGG16 lessons, built offline with weights=None
     assert rec["vgg16_block5_trainable"] == 7_079_424
     assert rec["lecture_freeze_trainable"] == 0
-    # results: the retrained head works, a far too large rate wrecks the features
-    assert rec["before_fine_tuning_val_accuracy"] > 0.5              # chance is 0.1
-    assert rec["fine_tune_val_accuracy"] > 0.5
-    assert rec["bad_lr_val_accuracy"] < rec["fine_tune_val_accuracy"] - 0.2
-    assert rec["features_after_bad_lr"] < rec["features_after_fine_tuning"] - 0.2
-    assert rec["moved_bad_lr"] > 10 * rec["moved_fine_tune"] > 0
-    assert rec["moved_lecture_lr"] < rec["moved_fine_tune"]
+
+
+def test_results_at_defaults_reuse_the_head_04_saved(executed):
+    rec = records(executed(STEM))["results"]
+    assert rec["head_source"] == "trained in 04"
+    check_freezing(rec)
+    acc, moved, features = rec["val_accuracy"], rec["moved"], rec["features_after"]
+    assert acc["before"] > 0.5 and acc["fine_tune"] > 0.5               # chance is 0.1
+    assert acc["bad_lr"] < acc["fine_tune"] - 0.2                      # a far too large rate wrecks the model
+    assert features["bad_lr"] < features["fine_tune"] - 0.2            # ... and the features themselves
+    assert moved["bad_lr"] > 10 * moved["fine_tune"] > 0
+    assert moved["lecture_lr"] < moved["fine_tune"]
+
+
+def test_small_run_retrains_the_missing_head(run_notebook, text_of):
+    rec, nb = run_notebook(STEM, N_TRAIN_PER_CLASS=10, EPOCHS=1, HEAD_EPOCHS=5)   # empty artifacts folder
+    assert "No head from notebook 04" in text_of(nb)
+    rec = rec["results"]
+    assert rec["head_source"] == "trained here"
+    check_freezing(rec)

@@ -1,5 +1,10 @@
-"""The project's own consistency: requirements, CI entry point, and the notebook skeleton."""
+"""The project's own consistency: requirements, CI, one notebook skeleton and one name per idea,
+plain-text twins in sync, and lesson code shared with helpers that is the code the lesson shows."""
+import ast
+import inspect
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -8,6 +13,22 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IMPORT_BLOCK = ["import numpy as np", "import pandas as pd", "import matplotlib.pyplot as plt", "import keras",
+                "from keras import layers"]
+# one name per idea: every parameter matches one of these patterns
+PARAMETER_NAMES = [
+    r"SEED",                                          # the seed
+    r"DATASET", r"PRETRAINED",                        # which data, which pretrained network
+    r"N_[A-Z_]+",                                     # numbers of images (N_TRAIN, N_VAL_PER_CLASS, ...)
+    r"([A-Z]+_)?EPOCHS",                              # epochs (EPOCHS, DENSE_EPOCHS, GRID_EPOCHS, ...)
+    r"([A-Z]+_)?BATCH_SIZES?",                        # batch sizes
+    r"([A-Z]+_)?LEARNING_RATES?",                     # learning rates
+    r"VALIDATION_SPLIT", r"AUGMENT(_[A-Z]+)?",         # validation share, augmentation switches
+    r"[A-Z][A-Z_0-9]*",                               # anything else: UPPER_CASE
+]
+FORBIDDEN = {r"\bPATH\b": "PRETRAINED", r"^data = ": "ds (the data set; `data` is the helpers module)",
+             r"sys\.path": "the installed helpers package", r"NBVAL_": "a cell tag", r"\bresource\b": "helpers.peak_memory_mb",
+             r"\bN_PER_CLASS": "N_TRAIN_PER_CLASS", r"HORIZONTAL_FLIP": "AUGMENT_FLIP"}
 
 
 def requirement_lines(text: str) -> set[str]:
@@ -18,9 +39,9 @@ def test_environment_yml_installs_what_requirements_txt_installs():
     reqs = requirement_lines((ROOT / "requirements.txt").read_text())
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert set(pip_section) == reqs
+    assert set(pip_section) == reqs | {"-e ."}           # plus the course's own helpers package
     assert "python=3.11" in env["dependencies"]
-    for line in reqs:                                 # compatible-release ranges, not exact pins
+    for line in reqs:                                    # compatible-release ranges, not exact pins
         assert "~=" in line, line
 
 
@@ -30,33 +51,122 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in readme and re.search(r"^\s*make test\b", ci, re.M)
 
 
-def test_there_are_notebooks():
-    assert [p.name[:2] for p in NOTEBOOKS][:1] == ["01"]
+def test_helpers_is_installed_not_found_through_the_working_directory():
+    import helpers
+    assert Path(helpers.__file__).resolve().parent == ROOT / "helpers"
+    source = "\n".join(p.read_text() for p in (ROOT / "helpers").glob("*.py"))
+    assert "_getframe" not in source and "PYTHONHASHSEED" not in source
+
+
+def test_make_lab_allows_root_only_for_root():
+    dry = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "jupyter lab notebooks" in dry
+    assert ("--allow-root" in dry) == (os.getuid() == 0)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_skeleton(path):
+def test_notebook_skeleton_and_names(path):
     nb = nbformat.read(path, as_version=4)
     cells = nb.cells
     head = cells[0]
-    assert head.cell_type == "markdown" and head.source.startswith(f"# {path.name[:2]}")
-    assert "Follows" in head.source and "Learning objectives" in head.source
+    assert head.cell_type == "markdown" and head.source.startswith(f"# {path.name[:2]} · ")
+    assert "Follows" in head.source and "Learning objectives" in head.source and "**What it needs.**" in head.source
     code = [c for c in cells if c.cell_type == "code"]
-    tagged = [i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
-    params = code[tagged[0]]
-    assert params.source.startswith("# Parameters:")
-    assert "check_parameters(" in code[tagged[0] + 1].source, "validate parameters right after the cell"
-    assert "helpers.setup(" in "".join(c.source for c in code[:tagged[0]])
-    assert sum("solution" in c.metadata.get("tags", []) for c in cells) >= 2
-    assert any(c.cell_type == "markdown" and c.source.startswith("## Summary") for c in cells)
-    assert sum(c.source.startswith("# NBVAL_CHECK_OUTPUT") for c in code) >= 3
-    assert nb.metadata.kernelspec.name == "python3"
+    # 1. the parameters cell comes first, plain values only
+    params = code[0]
+    assert "parameters" in params.metadata.get("tags", []) and params.source.startswith("# Parameters:")
+    names = []
+    for node in ast.parse(params.source).body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, "plain assignments only"
+        ast.literal_eval(node.value)                        # plain values: nothing computed
+        names.append(node.targets[0].id)
+    assert "SEED" in names
+    for name in names:
+        assert any(re.fullmatch(p, name) for p in PARAMETER_NAMES), name
+    # 2. then the set-up cell: validation, set-up with the user's seed, the shared import block
+    setup = code[1].source.splitlines()
+    assert setup[0] == "import helpers" and setup[1].startswith("helpers.check_parameters(globals()")
+    assert "helpers.setup(seed=SEED)" in setup, "the seed the user set is the seed used"
+    position = [setup.index(line) for line in IMPORT_BLOCK]
+    assert position == sorted(position), "the import block in the shared order"
+    assert any(line.startswith("from helpers import data, plots") for line in setup)
+    # 3. every code cell says whether its output is checked, and nothing else is in the way
     for c in code:
+        tags = c.metadata.get("tags", [])
+        assert ("nbval-check-output" in tags) != ("nbval-ignore-output" in tags), c.source[:60]
+        for pattern, instead in FORBIDDEN.items():
+            assert not re.search(pattern, c.source, re.M), f"{pattern!r} in {c.source[:60]!r}: use {instead}"
         assert "jit_compile=True" not in c.source
         assert c.execution_count is not None, "committed with the outputs of a full run"
         for out in c.outputs:
             assert out.output_type != "error"
             text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
             assert not re.search(r"/(root|home|tmp|work)/", text), f"machine path in output: {text[:80]}"
+            assert not re.search(r"^\[x\] ", text, re.M), "a stored self-check fails"
+    # 4. results recorded once per table or dict, never as visible text
+    recorded = [m for c in code for m in re.findall(r"helpers\.record\((.*)", c.source)]
+    assert recorded and len(recorded) <= 8
+    assert not any(r.startswith("f") for r in recorded), "record a dict, not one name per value"
+    # 5. exercises: heading, answer cell, check cell, solution cell that passes its check
+    headings = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and "Exercise" in c.source]
+    exercises = [i for i in headings if re.search(r"^### ✏️ Exercise \d+ — ", cells[i].source, re.M)]
+    assert exercises and len(exercises) == len([i for i in headings if re.search(r"^#+ .*Exercise \d", cells[i].source, re.M)])
+    for i in exercises:
+        if "open" in cells[i].source.splitlines()[0]:
+            continue
+        answer, checker, solution = cells[i + 1:i + 4]
+        assert re.search(r"^answer = .*\.\.\.", answer.source, re.M), "the student's cell: answer = ..."
+        assert "helpers.check(" in checker.source and "solution" not in checker.metadata.get("tags", [])
+        assert "solution" in solution.metadata.get("tags", []) and "helpers.check(" in solution.source
+        assert any("[ok]" in o.get("text", "") for o in solution.outputs), "the solution passes its check"
+    assert any(c.cell_type == "markdown" and c.source.startswith("## Summary") for c in cells)
+    assert nb.metadata.kernelspec.name == "python3"
     assert "papermill" not in nb.metadata, "stored by tools/run_notebooks.py --store (run metadata removed)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_plain_text_twin_is_in_sync(path):
+    """py/NN_topic.py (jupytext py:percent) has the same cells, sources and tags as the notebook."""
+    import jupytext
+    twin = ROOT / "py" / f"{path.stem}.py"
+    assert twin.is_file(), f"{twin} is missing: run `make sync`"
+    text, nb = jupytext.read(twin), nbformat.read(path, as_version=4)
+    assert [(c.cell_type, c.source) for c in text.cells] == [(c.cell_type, c.source) for c in nb.cells], \
+        f"{path.name} and {twin.name} differ: run `make sync`"
+    assert [c.metadata.get("tags", []) for c in text.cells] == [c.metadata.get("tags", []) for c in nb.cells]
+
+
+def definitions(source: str) -> dict[str, str]:
+    """name -> parsed definition (docstring removed) of every function and class in `source`."""
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            for item in [node, *[n for n in node.body if isinstance(n, ast.FunctionDef)]]:
+                if item.body and isinstance(item.body[0], ast.Expr) and isinstance(item.body[0].value, ast.Constant):
+                    item.body = item.body[1:] or [ast.Pass()]
+            found[node.name] = ast.dump(node, include_attributes=False)
+    return found
+
+
+SHARED = [("03_improving_models", "helpers.timing", ["EpochTimer"]),
+          ("04_bottleneck_features", "helpers.transfer", ["build_template_cnn", "load_task", "per_class_index",
+                                                          "build_preprocess", "output_layer", "loss_for", "build_head"]),
+          ("05_fine_tuning", "helpers.transfer", ["freeze_before"])]
+
+
+@pytest.mark.parametrize("stem, module, names", SHARED, ids=[s for s, _, _ in SHARED])
+def test_lesson_code_in_helpers_is_the_code_the_notebook_shows(stem, module, names):
+    import importlib
+    import helpers
+    helpers.setup(seed=0, verbose=False)
+    nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    shown = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            shown.update(definitions(cell.source))
+    kept = definitions(inspect.getsource(importlib.import_module(module)))
+    for name in names:
+        assert name in shown, f"{stem} no longer shows {name}"
+        assert shown[name] == kept[name], f"{name}: {stem} and {module} differ"
+        doc = " ".join(getattr(importlib.import_module(module), name).__doc__.split())
+        assert f"Introduced in notebook {stem[:2]}, section " in doc, name

@@ -5,7 +5,6 @@ random weights) on small inputs: shapes, feature sizes, freezing, trainable coun
 """
 from __future__ import annotations
 
-import inspect
 import json
 import shutil
 import subprocess
@@ -13,13 +12,12 @@ import sys
 import warnings
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from helpers import transfer
 from helpers.data import fashion_mnist_available
-from helpers.data import DataUnavailable, file_digest
+from helpers.cache import DataUnavailable, file_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD_PARAMS_TEMPLATE = 1152 * 256 + 256 + 256 * 10 + 10     # Flatten(3x3x128) -> Dense 256 -> Dense 10
@@ -102,27 +100,25 @@ def test_template_base_is_the_convolutional_part(keras):
     assert head.count_params() == HEAD_PARAMS_TEMPLATE
 
 
-def test_notebook_04_shows_the_architecture_that_was_trained():
-    """04 writes build_template_cnn out in full; it must be the same code as helpers.transfer's."""
-    def body(source: str) -> list[str]:
-        keep = []
-        for line in source.splitlines():
-            s = line.strip()
-            if s and not s.startswith(("import ", "from ", '"""', "def ")):
-                keep.append(s)
-        return keep
-
-    nb = nbformat.read(ROOT / "notebooks" / "04_bottleneck_features.ipynb", as_version=4)
-    cell = next(c.source for c in nb.cells if c.cell_type == "code" and "def build_template_cnn" in c.source)
-    assert body(cell) == body(inspect.getsource(transfer.build_template_cnn))
-
-
-def test_describe_path(capsys):
-    assert "VGG16" in transfer.describe_path("imagenet")
-    assert "Fashion-MNIST" in transfer.describe_path("template")
+def test_describe_pretrained(capsys):
+    assert "VGG16" in transfer.describe_pretrained("imagenet")
+    assert "Fashion-MNIST" in transfer.describe_pretrained("template")
     assert "template" in capsys.readouterr().out
     with pytest.raises(ValueError, match="choose one of"):
-        transfer.describe_path("vgg")
+        transfer.describe_pretrained("vgg")
+
+
+def test_shared_lesson_code_builds_what_the_notebooks_expect(keras):
+    base = transfer.template_base()
+    first = transfer.freeze_before(base, transfer.LAST_BLOCK["template"])
+    assert first == 5 and n_trainable(base) == 73_856
+    head = transfer.build_head(base.output.shape[1:], 10)
+    assert head.count_params() == HEAD_PARAMS_TEMPLATE and transfer.loss_for(10) == "sparse_categorical_crossentropy"
+    assert transfer.build_head((4, 4, 512), 2).count_params() == 8192 * 256 + 256 + 257
+    assert transfer.loss_for(2) == "binary_crossentropy"
+    y = np.repeat(np.arange(10), 5)
+    index = transfer.per_class_index(y, 3, seed=0)
+    assert sorted(np.bincount(y[index]).tolist()) == [3] * 10
 
 
 # ---------------------------------------------------------------- the ImageNet path, offline

@@ -18,9 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from helpers.record import read_records  # noqa: E402
+from helpers.record import read_records
 
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
@@ -76,10 +74,23 @@ def run_one(path: Path, out_dir: Path, params: dict, store: bool) -> tuple[str, 
     return status, seconds, records
 
 
+def flatten(records: dict, prefix: str = "") -> dict:
+    """{"results": {"cnn": {"accuracy": 0.9}}} -> {"results.cnn.accuracy": 0.9}."""
+    flat = {}
+    for key, value in records.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
 def short(records: dict, limit: int = 4) -> str:
     """The key numbers: accuracies first, then parameter counts, then other scalars."""
+    records = {k.removeprefix("results."): v for k, v in flatten(records).items()}
     numbers = [(k, v) for k, v in records.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    rank = lambda kv: 0 if "accuracy" in kv[0] else 1 if "params" in kv[0] else 2  # noqa: E731
+    rank = lambda kv: 0 if "accuracy" in kv[0] else 1 if "param" in kv[0] else 2  # noqa: E731
     chosen = sorted(numbers, key=rank)[:limit]
     parts = [f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v:,}" for k, v in chosen]
     more = len(records) - len(chosen)

@@ -22,9 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import helpers  # noqa: E402
+import helpers
 
 
 def main(argv: list[str] | None = None) -> int:

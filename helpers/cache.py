@@ -1,0 +1,198 @@
+"""The download cache: which files can be downloaded, where they are kept, and how they are verified.
+
+`locate(key)` returns the path of a verified copy of a registered file. It looks, in order, in
+1. the project's cache folder (`data/cache/`, or `$CNN_COURSE_DATA`), filled by `make data`;
+2. Keras' own cache (`$KERAS_HOME`, default `~/.keras`);
+3. for Fashion-MNIST: Debian's `dataset-fashion-mnist` package;
+and then downloads into the project's cache (skipped when `CNN_COURSE_OFFLINE=1`).
+Every file is checked against its published checksum before use. A corrupt or truncated file in
+the project's cache is moved aside (`*.corrupt`) and fetched again; one elsewhere is reported and skipped.
+What cannot be had raises `DataUnavailable`, with the fix.
+
+    python -m helpers.cache fetch    # = make data: download and verify everything (needs internet)
+    python -m helpers.cache status   # what this machine has
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import urllib.request
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from .paths import cache_dir, keras_cache_dir
+
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+class DataUnavailable(RuntimeError):
+    """A file the notebook needs is neither cached nor downloadable right now."""
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A downloadable file: where it lives in the cache, where it comes from, its checksum."""
+    relpath: str          # inside the cache folder, same layout as Keras' cache
+    url: str
+    digest: str           # hex digest published by the file's source
+    algo: str = "sha256"  # the VGG16 weights are published with an MD5 only
+    size_mb: float = 0.0
+    title: str = ""
+
+
+_KERAS_DATA = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+_KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+REMOTES: dict[str, Remote] = {
+    "mnist": Remote("datasets/mnist.npz", _KERAS_DATA + "mnist.npz",
+                    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+                    size_mb=11.5, title="MNIST"),
+    "fashion-train-images": Remote(
+        "datasets/fashion-mnist/train-images-idx3-ubyte.gz", _KERAS_DATA + "train-images-idx3-ubyte.gz",
+        "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7", size_mb=26.4,
+        title="Fashion-MNIST train images"),
+    "fashion-train-labels": Remote(
+        "datasets/fashion-mnist/train-labels-idx1-ubyte.gz", _KERAS_DATA + "train-labels-idx1-ubyte.gz",
+        "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056", size_mb=0.03,
+        title="Fashion-MNIST train labels"),
+    "fashion-test-images": Remote(
+        "datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", _KERAS_DATA + "t10k-images-idx3-ubyte.gz",
+        "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa", size_mb=4.4,
+        title="Fashion-MNIST test images"),
+    "fashion-test-labels": Remote(
+        "datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", _KERAS_DATA + "t10k-labels-idx1-ubyte.gz",
+        "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05", size_mb=0.005,
+        title="Fashion-MNIST test labels"),
+    "cifar10": Remote("datasets/cifar-10-python.tar.gz",
+                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                      "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+                      size_mb=170.5, title="CIFAR-10"),
+    "vgg16-notop": Remote("models/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                          _KERAS_APPS + "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                          "6d6bbae143d832006294945121d1f1fc", algo="md5", size_mb=58.9,
+                          title="VGG16 ImageNet weights (no top)"),
+}
+FASHION_KEYS = ["fashion-train-images", "fashion-train-labels", "fashion-test-images", "fashion-test-labels"]
+
+
+
+# ---------------------------------------------------------------- where files are
+def offline() -> bool:
+    """True when downloads are switched off (`CNN_COURSE_OFFLINE=1`)."""
+    return os.environ.get("CNN_COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}
+
+
+def file_digest(path: Path, algo: str = "sha256") -> str:
+    """Hex digest of a file, read in chunks."""
+    h = hashlib.new(algo)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _download(remote: Remote, dest: Path, timeout: float = 20.0) -> None:
+    """Download to `dest.part`, verify, then move into place (never leaves a half file)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    with urllib.request.urlopen(remote.url, timeout=timeout) as response, open(part, "wb") as out:
+        shutil.copyfileobj(response, out, 1 << 20)
+    got = file_digest(part, remote.algo)
+    if got != remote.digest:
+        part.unlink()
+        raise DataUnavailable(f"downloaded {remote.url} but its {remote.algo} is {got}, "
+                              f"expected {remote.digest} (truncated or changed upstream)")
+    part.replace(dest)
+
+
+def locate(key: str, download: bool = True) -> Path:
+    """Path of a verified copy of REMOTES[key]; downloads it into the cache if needed and allowed."""
+    remote = REMOTES[key]
+    ours = cache_dir() / remote.relpath
+    theirs = keras_cache_dir() / remote.relpath
+    if remote.relpath.startswith("datasets/fashion-mnist/"):
+        extra = [DEBIAN_FASHION_DIR / Path(remote.relpath).name]
+    else:
+        extra = []
+    problems = []
+    for path in [ours, theirs, *extra]:
+        if not path.is_file():
+            continue
+        if file_digest(path, remote.algo) == remote.digest:
+            return path
+        if path == ours:
+            aside = path.with_name(path.name + ".corrupt")
+            path.replace(aside)
+            warnings.warn(f"{path} failed its {remote.algo} check (truncated or corrupt); "
+                          f"moved it to {aside.name} and will fetch a fresh copy.", stacklevel=2)
+        else:
+            warnings.warn(f"{path} failed its {remote.algo} check; not using it.", stacklevel=2)
+        problems.append(f"{path} is corrupt")
+    reason = "downloads are switched off (CNN_COURSE_OFFLINE=1)" if offline() else ""
+    if download and not offline():
+        try:
+            _download(remote, ours)
+            return ours
+        except Exception as exc:  # no network, DNS failure, HTTP error, bad checksum
+            reason = f"download failed: {exc}"
+    elif not download:
+        reason = reason or "download not requested"
+    looked = ", ".join(str(p) for p in [ours, theirs, *extra])
+    raise DataUnavailable(
+        f"{remote.title} ({Path(remote.relpath).name}, {remote.size_mb:g} MB) is not available: "
+        f"{'; '.join(problems + [reason])}.\n"
+        f"  Looked in: {looked}\n"
+        f"  Fix: on a machine with internet run `make data` (fills {cache_dir()}), then copy that "
+        f"folder to this machine's data/cache/ (or set CNN_COURSE_DATA to it), or download\n"
+        f"  {remote.url}\n  to {ours}")
+
+
+# ---------------------------------------------------------------- make data
+def status() -> list[tuple[str, str, str]]:
+    """(key, state, path) for every downloadable file, without downloading anything."""
+    rows = []
+    for key in REMOTES:
+        try:
+            rows.append((key, "ok", str(locate(key, download=False))))
+        except DataUnavailable:
+            rows.append((key, "missing", str(cache_dir() / REMOTES[key].relpath)))
+    return rows
+
+
+def fetch_all() -> int:
+    """Download and verify every file into the cache; returns the number that are still missing."""
+    missing = 0
+    for key, remote in REMOTES.items():
+        try:
+            path = locate(key, download=True)
+            if not str(path).startswith(str(cache_dir())):   # found elsewhere: copy so the cache is complete
+                dest = cache_dir() / remote.relpath
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, dest)
+                path = dest
+            print(f"  ok       {key:22s} {path}")
+        except DataUnavailable as exc:
+            missing += 1
+            print(f"  MISSING  {key:22s} {str(exc).splitlines()[0]}")
+    print(f"Cache folder: {cache_dir()} (copy it to an offline machine's data/cache/)")
+    return missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m helpers.cache fetch|status` (also `python -m helpers.data ...`)."""
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv else "status"
+    if command == "fetch":
+        return 1 if fetch_all() else 0
+    if command == "status":
+        for key, state, path in status():
+            print(f"  {state:8s} {key:22s} {path}")
+        return 0
+    print("usage: python -m helpers.cache [fetch|status]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,454 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Convolution arithmetic
+#
+# **Follows:** "A Gentle Introduction to Convolutional Neural Networks" (S. Mujumdar, A. Jain, IBM Research India), "Keras & Convolutional Neural Nets" (W4995 Applied Machine Learning, A. Müller, 2019), "Using Keras to build a CNN" (ZJU-UoE Institute, Lecture 15, N. Romanò) and "Convolutional Neural Networks using keras and tensorflow".
+#
+# **Learning objectives.** After this notebook you can
+# 1. explain why images call for local connectivity and weight sharing instead of dense layers, and count the weights of each;
+# 2. compute a discrete convolution by hand, and tell convolution from the correlation that Keras' `Conv2D` computes;
+# 3. predict a layer's output size with $(W - F + 2P)/S + 1$ and its parameters with $F \cdot F \cdot D_{in} + 1$ per filter, and check both against real Keras layers;
+# 4. recognise smoothing and gradient (edge) filters, max pooling and strided convolution, and the usual activation functions.
+#
+# **What it needs.** no data download (a photograph that ships with matplotlib); runs in well under a minute on a laptop CPU. Exercises are marked ✏️: fill in `answer = ...`, run the check; the next cell (tagged `solution`) shows one solution.
+
+# %% tags=["parameters", "nbval-ignore-output"]
+# Parameters: papermill may override any of these (see README)
+SEED = 42              # seeds the noisy signal (and Python, NumPy and Keras)
+PHOTO_SIZE = 256       # shorter side of the photograph, in pixels
+SIGMA = 2.0            # width of the Gaussian smoothing filter, in pixels
+FAMOUS_MODELS = True   # build VGG16/ResNet50/MobileNetV2 (without weights) to count their parameters
+
+# %% tags=["nbval-ignore-output"]
+import helpers
+helpers.check_parameters(globals(), counts=["PHOTO_SIZE"], positive=["SIGMA"])
+helpers.setup(seed=SEED)
+
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+import keras
+from keras import layers
+from helpers import data, plots
+import scipy.signal
+
+rng = np.random.default_rng(SEED)
+
+# %% [markdown]
+# ## 1. Why not dense layers for images?
+#
+# A dense layer connects every input to every unit. A 100×100 greyscale image has 10,000 inputs (30,000 for RGB); a layer of 1,000 units therefore needs $10^7$ weights. A convolutional unit instead looks at a small **receptive field**, say 5×5 pixels: 1,000 such units need only 25 weights each (75 for RGB, 5×5×3). And if all units of a *feature map* **share** the same 25 weights — the same detector slid over the whole image — the count no longer depends on the image size at all.
+
+# %% tags=["nbval-check-output"]
+units, side = 1000, 100
+rows = []
+for channels, name in [(1, "greyscale"), (3, "RGB")]:
+    inputs = side * side * channels
+    rows.append({"image": f"{side}x{side} {name}", "inputs": inputs,
+                 "dense: weights": inputs * units,
+                 "local 5x5: weights": 5 * 5 * channels * units,
+                 "local + shared: weights": 5 * 5 * channels})
+pd.DataFrame(rows).set_index("image")
+
+
+# %% [markdown]
+# Sharing weights is what makes it a *convolution*: one small kernel, applied at every position. A pooling layer (section 7) then adds some robustness to small translations.
+#
+# ## 2. Discrete convolution
+#
+# For two sequences $f$ and $g$: $(f * g)[n] = \sum_m f[m]\, g[n - m]$. Note the $n - m$: the kernel is **flipped** before it slides. Here is the formula as a loop, next to NumPy's `np.convolve`.
+
+# %% tags=["nbval-check-output"]
+def convolve_1d(f, g):
+    # (f*g)[n] = sum_m f[m] g[n-m], for every n where the two overlap ("full" convolution)
+    out = np.zeros(len(f) + len(g) - 1)
+    for n in range(len(out)):
+        for m in range(len(f)):
+            if 0 <= n - m < len(g):
+                out[n] += f[m] * g[n - m]
+    return out
+
+f = np.array([1.0, 2.0, 3.0])
+g = np.array([0.0, 1.0, 0.5])
+print("by the formula:", convolve_1d(f, g))
+print("np.convolve:   ", np.convolve(f, g))
+
+
+# %% [markdown]
+# ### Gaussian smoothing in 1-D
+# Convolving a noisy signal with a Gaussian kernel (weights that sum to 1) replaces every sample by a weighted average of its neighbours: the noise is smoothed away, the slow shape stays.
+
+# %% tags=["nbval-ignore-output"]
+def gaussian_kernel_1d(sigma):
+    x = np.arange(-3 * int(np.ceil(sigma)), 3 * int(np.ceil(sigma)) + 1)
+    k = np.exp(-x**2 / (2 * sigma**2))
+    return k / k.sum()
+
+t = np.linspace(0, 4 * np.pi, 200)
+signal = np.sin(t)
+noisy = signal + rng.normal(0, 0.3, t.size)
+smooth = np.convolve(noisy, gaussian_kernel_1d(3 * SIGMA), mode="same")
+
+plt.figure(figsize=(9, 3.2))
+plt.plot(t, noisy, ".", ms=3, alpha=0.5, label="noisy signal")
+plt.plot(t, smooth, lw=2, label=f"convolved with a Gaussian (sigma={3 * SIGMA:g} samples)")
+plt.plot(t, signal, "k--", lw=1, label="clean signal")
+plt.title("Gaussian smoothing is a convolution")
+plt.xlabel("t"); plt.ylabel("value"); plt.legend(); plt.show()
+
+# %% [markdown]
+# ## 3. The worked example in 2-D: convolution vs correlation
+#
+# $$X = \begin{pmatrix}80&0&50\\70&20&10\\0&40&0\end{pmatrix},\qquad k = \begin{pmatrix}0&1\\0.5&-1\end{pmatrix}$$
+#
+# A 2-D convolution flips the kernel in both directions, then slides it over the image; at each position it multiplies element-wise and sums. With a 2×2 kernel on a 3×3 image there are 2×2 "valid" positions (the kernel fully inside the image). The pictures show the first two positions, with the flipped kernel $\begin{pmatrix}-1&0.5\\1&0\end{pmatrix}$.
+
+# %% tags=["nbval-ignore-output"]
+X = np.array([[80, 0, 50], [70, 20, 10], [0, 40, 0]], dtype=float)
+k = np.array([[0, 1], [0.5, -1]])
+
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
+plots.draw_grid(X, ax=axes[0], title="window at output (0, 0)", highlight=(0, 0, 2, 2))
+plots.draw_grid(X, ax=axes[1], title="window at output (0, 1)", highlight=(0, 1, 2, 2))
+plots.draw_grid(np.flip(k), ax=axes[2], title="flipped kernel", cmap="RdBu_r")
+fig.suptitle("Sliding a 2x2 kernel over a 3x3 image (valid positions)")
+plt.tight_layout(); plt.show()
+
+
+# %% [markdown]
+# A small, readable reference implementation: flip, slide, multiply, sum.
+
+# %% tags=["nbval-check-output"]
+def conv2d_valid(x, kernel):
+    # 2-D convolution (kernel flipped), valid positions only, stride 1
+    kf = np.flip(kernel)                      # flip rows and columns
+    kh, kw = kernel.shape
+    out = np.zeros((x.shape[0] - kh + 1, x.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(x[i:i + kh, j:j + kw] * kf)
+    return out
+
+by_hand = conv2d_valid(X, k)
+print(by_hand)
+
+# %% [markdown]
+# SciPy agrees; and correlating with the *flipped* kernel gives the same numbers, because correlation is convolution without the flip:
+
+# %% tags=["nbval-check-output"]
+print("scipy convolve2d:           ", scipy.signal.convolve2d(X, k, mode="valid").tolist())
+print("scipy correlate2d, flipped k:", scipy.signal.correlate2d(X, np.flip(k), mode="valid").tolist())
+print("scipy correlate2d, k as is: ", scipy.signal.correlate2d(X, k, mode="valid").tolist())
+
+# %% [markdown]
+# **What does Keras compute?** Give a `Conv2D` layer our kernel as its weights (shape `(height, width, in_channels, filters)`) and no bias. Keras — like every deep-learning library — slides the kernel **without flipping it**: it computes a correlation. For a learned filter this makes no difference (the network simply learns the flipped kernel), but to reproduce the lecture's numbers we must flip the kernel ourselves.
+
+# %% tags=["nbval-check-output"]
+conv = layers.Conv2D(filters=1, kernel_size=2, use_bias=False)
+conv.build((None, 3, 3, 1))
+images = X.reshape(1, 3, 3, 1).astype("float32")          # (batch, height, width, channels)
+
+conv.set_weights([k.reshape(2, 2, 1, 1)])
+keras_k = keras.ops.convert_to_numpy(conv(images))[0, :, :, 0]
+conv.set_weights([np.flip(k).reshape(2, 2, 1, 1)])
+keras_flipped = keras.ops.convert_to_numpy(conv(images))[0, :, :, 0]
+
+print("Keras Conv2D with k:        ", keras_k.tolist())
+print("Keras Conv2D with flipped k:", keras_flipped.tolist())
+print("flipped kernel reproduces the convolution:", np.allclose(keras_flipped, by_hand))
+
+# %% [markdown]
+# ### ✏️ Exercise 1 — correlation by hand
+# Keras (no flip) puts the kernel $k$ directly on the top-left 2×2 window of $X$. What is the top-left output value? Work it out on paper, then type the number.
+
+# %% tags=["nbval-ignore-output"]
+answer = ...   # the top-left value of Keras' Conv2D output with the unflipped k
+
+# %% tags=["nbval-check-output"]
+helpers.check("correlation at (0, 0)", answer, keras_k[0, 0],
+              hint="multiply [[80, 0], [70, 20]] element-wise by [[0, 1], [0.5, -1]] and add up")
+
+# %% tags=["solution", "nbval-check-output"]
+answer = 80 * 0 + 0 * 1 + 70 * 0.5 + 20 * -1
+helpers.check("correlation at (0, 0)", answer, keras_k[0, 0])
+
+# %% [markdown]
+# ## 4. Smoothing and gradient filters on a photograph
+#
+# A 2-D Gaussian kernel blurs; a **gradient** kernel such as Sobel's responds where brightness changes — edges. These hand-made filters are exactly what the first layer of a CNN tends to learn by itself.
+
+# %% tags=["nbval-ignore-output"]
+photo, provenance = data.load_sample_photo(PHOTO_SIZE)
+print(provenance)
+
+g1 = gaussian_kernel_1d(SIGMA)
+gaussian_2d = np.outer(g1, g1)                   # separable: outer product of two 1-D Gaussians
+sobel_x = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float)   # brightness change left-right
+sobel_y = sobel_x.T                                                       # ... and top-bottom
+
+smoothed = scipy.signal.convolve2d(photo, gaussian_2d, mode="same", boundary="symm")
+dx = scipy.signal.convolve2d(photo, sobel_x, mode="same", boundary="symm")
+dy = scipy.signal.convolve2d(photo, sobel_y, mode="same", boundary="symm")
+magnitude = np.hypot(dx, dy)
+
+fig, axes = plt.subplots(1, 5, figsize=(15, 3.8))
+panels = [(photo, "original", "gray"), (smoothed, f"Gaussian, sigma={SIGMA:g}", "gray"),
+          (dx, "Sobel x (vertical edges)", "RdBu_r"), (dy, "Sobel y (horizontal edges)", "RdBu_r"),
+          (magnitude, "gradient magnitude", "magma")]
+for ax, (img, title, cmap) in zip(axes, panels):
+    ax.imshow(img, cmap=cmap)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("x (pixel)"); ax.set_ylabel("y (pixel)")
+fig.suptitle("Smoothing and gradient filters on a real photograph")
+plt.tight_layout(); plt.show()
+
+# %% tags=["nbval-check-output"]
+print("Gaussian kernel:", gaussian_2d.shape, "sums to", round(gaussian_2d.sum(), 6))
+print("Sobel x kernel sums to", sobel_x.sum(), "-> flat regions give 0, edges give large values")
+print("output shape with mode='same':", dx.shape, "= input shape", photo.shape)
+
+# %% [markdown]
+# ## 5. Depth, stride and zero padding
+#
+# * **Depth** of a conv layer's output = the number of filters: each filter produces one feature map.
+# * **Stride** $S$: how far the filter moves between positions. Stride 2 skips every other position and halves the output.
+# * **Zero padding** $P$: add $P$ rows/columns of zeros around the border, so the filter can also sit on the edge pixels. With $P = 3$, a 100×100 image becomes 106×106.
+#
+# The pictures: a 5×5 input padded with $P=1$ (hatched border), and a 3×3 filter at stride 2 on a 7×7 input.
+
+# %% tags=["nbval-check-output"]
+padded = np.pad(np.ones((100, 100)), pad_width=3)            # P = 3 zeros on every side
+print("100x100 with P=3 ->", padded.shape)
+
+# %% tags=["nbval-ignore-output"]
+small = np.arange(1, 26, dtype=float).reshape(5, 5)
+fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+plots.draw_grid(np.pad(small, 1), ax=axes[0], title="zero padding P=1: 5x5 -> 7x7", padding=1,
+          highlight=(0, 0, 3, 3))
+board = np.zeros((7, 7))
+plots.draw_grid(board, ax=axes[1], title="stride 2: positions (0,0) and (0,2)", highlight=(0, 0, 3, 3), fmt="")
+axes[1].add_patch(plt.Rectangle((1.5, -0.5), 3, 3, fill=False, ec="orange", lw=2.5, ls="--"))
+plots.draw_grid(board, ax=axes[2], title="stride 2: next row at (2,0); output (7-3)/2+1 = 3x3",
+          highlight=(2, 0, 3, 3), fmt="")
+fig.suptitle("Padding and stride (red/orange: the 3x3 filter window)")
+plt.tight_layout(); plt.show()
+
+# %% [markdown]
+# **Valid vs same.** Keras' `padding="valid"` means $P = 0$ (the output shrinks by $F - 1$); `padding="same"` pads so that, at stride 1, the output has the same size as the input ($P = (F-1)/2$ for odd $F$).
+
+# %% tags=["nbval-check-output"]
+x100 = keras.Input(shape=(100, 100, 3))
+for padding in ["valid", "same"]:
+    y = layers.Conv2D(10, 5, padding=padding)(x100)
+    print(f"Conv2D(10, 5, padding={padding!r}) on 100x100x3 ->", tuple(y.shape[1:]))
+
+
+# %% [markdown]
+# ## 6. The output-size formula
+#
+# $$\text{output} = \frac{W - F + 2P}{S} + 1$$
+#
+# for input width $W$, filter size $F$, padding $P$ and stride $S$. If the division is not exact, the filter does not tile the input and the last partial position is dropped (Keras rounds down). Each filter has $F \cdot F \cdot D_{in}$ weights plus one bias.
+
+# %% tags=["nbval-check-output"]
+def output_size(W, F, P=0, S=1):
+    # (W - F + 2P) / S + 1, rounded down like Keras does when the filter does not tile the input
+    return (W - F + 2 * P) // S + 1
+
+def params_per_filter(F, D_in):
+    return F * F * D_in + 1      # weights + one bias
+
+print("100x100, F=5, P=2, S=1 ->", output_size(100, 5, P=2, S=1))
+print("weights per filter, F=5, D_in=3:", params_per_filter(5, 3))
+print("ten such filters:", 10 * params_per_filter(5, 3), "parameters")
+
+# %% [markdown]
+# The lecture's example — a 100×100×3 input, ten 5×5×3 filters, stride 1, padding 2 — gives 100×100×10. Let's check the formula against a real Keras layer (`ZeroPadding2D(2)` then a valid `Conv2D`):
+
+# %% tags=["nbval-check-output"]
+model = keras.Sequential([keras.Input(shape=(100, 100, 3)),
+                          layers.ZeroPadding2D(padding=2, name="pad2"),
+                          layers.Conv2D(filters=10, kernel_size=5, strides=1, name="conv5x5")])
+print("Keras output shape:", model.output_shape[1:])
+print("formula:           ", (output_size(100, 5, 2, 1),) * 2 + (10,))
+print("Keras parameters:", model.count_params(), "| formula:", 10 * params_per_filter(5, 3))
+
+# %% [markdown]
+# ### ✏️ Exercise 2 — AlexNet's first layer
+# AlexNet (2012) starts with 96 filters of size 11×11 at stride 4, no padding, on a 227×227×3 image. What is the output width, and how many parameters does the layer have? Use the formulas (or paper), then run the check — it compares with a real Keras layer.
+
+# %% tags=["nbval-ignore-output"]
+answer = (..., ...)   # (output width, parameters of the layer)
+
+# %% tags=["nbval-check-output"]
+alexnet_conv1 = keras.Sequential([keras.Input(shape=(227, 227, 3)),
+                                  layers.Conv2D(96, 11, strides=4, name="conv1")])
+truth = (alexnet_conv1.output_shape[1], alexnet_conv1.count_params())
+helpers.check("AlexNet conv1 (width, parameters)", answer, truth,
+              hint="width (227 - 11 + 2*0) / 4 + 1; each filter has 11*11*3 weights and one bias")
+
+# %% tags=["solution", "nbval-check-output"]
+answer = (output_size(227, 11, P=0, S=4), 96 * params_per_filter(11, 3))
+helpers.check("AlexNet conv1 (width, parameters)", answer, truth)
+
+# %% [markdown]
+# ### A chain of layers: 150×150 → 17×17×64
+#
+# The small convnet of the transfer-learning lectures (notebook 04) takes 150×150 images through three stages of (3×3 valid convolution, 2×2 max pooling) with 32, 32 and 64 filters. Pooling with a 2×2 window and stride 2 halves the size, rounding down. Follow the sizes with the formula, then let Keras confirm:
+
+# %% tags=["nbval-check-output"]
+size, trace = 150, []
+for filters in [32, 32, 64]:
+    size = output_size(size, 3)                      # 3x3 conv, valid, stride 1
+    trace.append(f"conv -> {size}x{size}x{filters}")
+    size = output_size(size, 2, S=2)                 # 2x2 max pooling, stride 2
+    trace.append(f"pool -> {size}x{size}x{filters}")
+print("\n".join(trace))
+print("features before Flatten:", size * size * 64)
+
+# %% tags=["nbval-check-output"]
+stages = keras.Sequential([keras.Input(shape=(150, 150, 3))] + [
+    layer for f in [32, 32, 64]
+    for layer in (layers.Conv2D(f, 3, activation="relu"), layers.MaxPooling2D(2))
+] + [layers.Flatten()])
+print("Keras: after the last pooling", stages.layers[-2].output.shape[1:],
+      "-> Flatten", stages.output_shape[1:])
+
+# %% [markdown]
+# ## 7. Max pooling, and strided convolution instead
+#
+# Max pooling keeps the largest value of each window (here 2×2, stride 2). It has no parameters, shrinks the feature map, and makes the output insensitive to small shifts: a feature that moves by one pixel inside its window gives the same pooled value.
+
+# %% tags=["nbval-check-output"]
+fmap = np.array([[1, 3, 2, 1],
+                 [4, 6, 5, 0],
+                 [3, 1, 1, 0],
+                 [1, 2, 2, 4]], dtype=float)
+pooled_numpy = fmap.reshape(2, 2, 2, 2).max(axis=(1, 3))        # split into 2x2 blocks, max of each
+pool = layers.MaxPooling2D(pool_size=2)
+pooled_keras = keras.ops.convert_to_numpy(pool(fmap.reshape(1, 4, 4, 1).astype("float32")))[0, :, :, 0]
+print("NumPy max pooling:\n", pooled_numpy)
+print("Keras MaxPooling2D agrees:", np.array_equal(pooled_numpy, pooled_keras))
+
+# %% tags=["nbval-check-output"]
+spot = np.zeros((1, 8, 8, 1), dtype="float32"); spot[0, 2, 2, 0] = 1.0     # one bright pixel
+moved = np.zeros_like(spot); moved[0, 3, 3, 0] = 1.0                      # moved one pixel diagonally
+same = np.array_equal(keras.ops.convert_to_numpy(pool(spot)), keras.ops.convert_to_numpy(pool(moved)))
+print("a bright pixel moved by one pixel (inside the same 2x2 window) -> same pooled map:", same)
+
+# %% [markdown]
+# A **stride-2 convolution** shrinks the map just like pooling, but learns *how* to summarise (at the price of parameters). Many modern networks use it instead of pooling (notebook 03 compares the two).
+
+# %% tags=["nbval-check-output"]
+inp = keras.Input(shape=(28, 28, 32))
+pooled = layers.MaxPooling2D(2)(inp)
+strided_layer = layers.Conv2D(32, 3, strides=2, padding="same")
+strided = strided_layer(inp)
+print("MaxPooling2D(2):                 ", tuple(pooled.shape[1:]), "| parameters: 0")
+print("Conv2D(32, 3, strides=2, 'same'):", tuple(strided.shape[1:]), "| parameters:", strided_layer.count_params())
+
+# %% [markdown]
+# ## 8. Activation functions
+#
+# After each convolution comes a non-linearity. ReLU ($\max(0, x)$) is the default for hidden layers; Leaky ReLU, ELU and SELU keep a small slope or a smooth curve for negative inputs (so units never go completely silent); sigmoid and tanh squash into (0, 1) and (−1, 1) and saturate for large inputs. The output layer of a classifier uses **softmax**: $p_i = e^{x_i} / \sum_j e^{x_j}$, positive numbers that sum to 1.
+
+# %% tags=["nbval-ignore-output"]
+z = np.linspace(-4, 4, 401).astype("float32")
+activations = {
+    "ReLU": keras.activations.relu,
+    "Leaky ReLU (0.1)": lambda v: keras.activations.leaky_relu(v, negative_slope=0.1),
+    "ELU": keras.activations.elu,
+    "SELU": keras.activations.selu,
+    "sigmoid": keras.activations.sigmoid,
+    "tanh": keras.activations.tanh,
+}
+plt.figure(figsize=(8, 4.5))
+for name, fn in activations.items():
+    plt.plot(z, keras.ops.convert_to_numpy(fn(z)), label=name)
+plt.axhline(0, color="gray", lw=0.5); plt.axvline(0, color="gray", lw=0.5)
+plt.ylim(-2, 4); plt.title("Activation functions"); plt.xlabel("input x"); plt.ylabel("output f(x)")
+plt.legend(); plt.show()
+
+# %% tags=["nbval-check-output"]
+logits = np.array([1.0, 2.0, 3.0])
+by_formula = np.exp(logits) / np.exp(logits).sum()
+by_keras = keras.ops.convert_to_numpy(keras.activations.softmax(logits[None].astype("float32")))[0]
+print("softmax by the formula:", by_formula.round(4), "sum =", by_formula.sum().round(6))
+print("Keras agrees:", np.allclose(by_formula, by_keras, atol=1e-6))
+
+# %% [markdown]
+# ## 9. Famous architectures and their size
+#
+# The ImageNet challenge (1.2 million images, 1,000 classes) drove the field: **AlexNet** (2012) made CNNs win; **ZFNet** (2013) tuned it; **GoogLeNet** (Inception) and **VGG** (2014) went deeper with small filters; **ResNet** (2015) reached 152 layers with skip connections. `keras.applications` can build several of them; with `weights=None` nothing is downloaded and we can count their parameters.
+
+# %% tags=["nbval-check-output"]
+milestones = pd.DataFrame([
+    ("AlexNet", 2012, "8 layers, large 11x11 filters, ReLU, dropout"),
+    ("ZFNet", 2013, "AlexNet with smaller first-layer filters"),
+    ("GoogLeNet (Inception)", 2014, "inception modules, 22 layers"),
+    ("VGG16 / VGG19", 2014, "only 3x3 convolutions, 16-19 layers"),
+    ("ResNet", 2015, "residual (skip) connections, up to 152 layers"),
+], columns=["network", "year", "idea"]).set_index("network")
+milestones
+
+# %% tags=["nbval-check-output"]
+famous = {}
+if FAMOUS_MODELS:
+    builders = {
+        "VGG16": lambda: keras.applications.VGG16(weights=None),
+        "VGG16 without top": lambda: keras.applications.VGG16(weights=None, include_top=False),
+        "ResNet50": lambda: keras.applications.ResNet50(weights=None),
+        "MobileNetV2": lambda: keras.applications.MobileNetV2(weights=None),
+    }
+    for name, build in builders.items():
+        net = build()
+        famous[name] = {"parameters": net.count_params(), "layers": len(net.layers)}
+        del net
+        keras.backend.clear_session()
+pd.DataFrame(famous).T
+
+# %% tags=["nbval-check-output"]
+if FAMOUS_MODELS:
+    # most of VGG16's weights sit in its dense top: the first Dense layer alone has 7*7*512*4096 + 4096
+    print("first dense layer of VGG16:", 7 * 7 * 512 * 4096 + 4096, "parameters")
+
+# %% [markdown]
+# VGG16 has 138,357,544 parameters, but only 14,714,688 of them are in its convolutional base: about 90 % sit in the three dense layers on top. Transfer learning (notebooks 04 and 05) keeps the convolutional base and replaces that top.
+
+# %% [markdown]
+# ## Summary
+#
+# * Dense layers on images need a weight per pixel per unit; convolutions use small shared kernels.
+# * A convolution flips the kernel; Keras' `Conv2D` correlates (no flip) — the worked example shows both.
+# * Output size $(W - F + 2P)/S + 1$; parameters $F \cdot F \cdot D_{in} + 1$ per filter; depth = number of filters.
+# * Smoothing and gradient filters, pooling and strided convolution are the building blocks of every CNN.
+#
+# This run, next to the lectures' numbers:
+
+# %% tags=["nbval-check-output"]
+summary = pd.DataFrame([
+    ("worked example X * k", "[[-10, 45], [-60, 25]]", str(by_hand.astype(int).tolist())),
+    ("100x100 with P=3", "106x106", "x".join(map(str, padded.shape))),
+    ("100x100x3, ten 5x5 filters, S=1, P=2", "100x100x10", "x".join(map(str, model.output_shape[1:]))),
+    ("parameters of that layer", "10 * (5*5*3 + 1) = 760", str(model.count_params())),
+    ("150x150 through 3 conv+pool stages", "17x17x64 = 18,496", f"{stages.output_shape[1]:,}"),
+    ("VGG16 parameters (with top)", "138,357,544", f"{famous['VGG16']['parameters']:,}" if famous else "not built"),
+    ("VGG16 parameters (no top)", "14,714,688", f"{famous['VGG16 without top']['parameters']:,}" if famous else "not built"),
+], columns=["quantity", "lecture", "this notebook"]).set_index("quantity")
+helpers.record("results", {"worked_example": by_hand, "padded_shape": padded.shape,
+                           "example_output_shape": model.output_shape[1:], "example_params": model.count_params(),
+                           "chain_features": stages.output_shape[1], "famous": famous})
+summary

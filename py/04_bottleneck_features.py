@@ -1,0 +1,523 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Bottleneck features: reusing a pretrained convnet
+#
+# **Follows:** the transfer-learning part of "Keras & Convolutional Neural Nets" (W4995 Applied Machine Learning, A. Müller, 2019), "Using Keras to build a CNN" (ZJU-UoE Institute, Lecture 15, N. Romanò) and "Convolutional Neural Networks using keras and tensorflow" (course slides, CNN in Keras): a small convnet from scratch on 1,000 + 1,000 cat and dog images, then VGG16's bottleneck features (lecture 15 takes VGG16 to CIFAR-10).
+#
+# **Learning objectives.** After this notebook you can
+# 1. train the lecture's small convnet from scratch, with data augmentation written as Keras 3 preprocessing layers (and say which augmentations suit which images);
+# 2. use a pretrained convolutional base as a fixed feature extractor: run every image through it once, save the *bottleneck features* with `np.save`, and train a small dense head on them;
+# 3. explain why this is so much cheaper than training end to end, with timings;
+# 4. judge honestly when transfer learning helps, from a curve of accuracy against the number of labelled images per class;
+# 5. spot and avoid two bugs in the lecture's code (wrong preprocessing for VGG16, labels that rely on an unshuffled generator).
+#
+# **What it needs.** Offline (the default): the MNIST sample that ships with the course's packages and the course's *template* CNN in `data/` (1 MB). About 2 minutes on a laptop CPU. With `PRETRAINED = "imagenet"`: the lecture's VGG16 ImageNet weights (59 MB) and CIFAR-10 (170 MB), fetched once by `make data`; tens of minutes on a CPU, a few on a GPU.
+
+# %% tags=["parameters", "nbval-ignore-output"]
+# Parameters: papermill may override any of these (see README)
+PRETRAINED = "template"  # pretrained network: "template" (offline: our CNN, Fashion-MNIST -> digits) or "imagenet" (lecture: VGG16 -> cats vs dogs)
+N_TRAIN_PER_CLASS = None # labelled training images per class; None: 30 digits (template) or 1,000 (imagenet, as the lecture)
+N_VAL_PER_CLASS = None   # validation images per class; None: all 100 test digits per class (template) or 200 (imagenet, as the lecture)
+EPOCHS = 30              # epochs for every model in this notebook (lecture: 50)
+BATCH_SIZE = 32          # lecture: 16
+AUGMENT_FLIP = None      # horizontal flips in the augmentation (lecture: True); None: for cats and dogs, not for digits
+IMAGE_SIZE = 150         # imagenet path: CIFAR's 32x32 images are resized to this for VGG16 (lecture: 150x150)
+CURVE = [5, 10, 30, 100]  # labelled images per class for the learning curve (not in the lecture); [] skips it
+SEED = 42                # data subsets and model initialisation
+
+# %% tags=["nbval-ignore-output"]
+import helpers
+helpers.check_parameters(globals(), choices={"PRETRAINED": ["template", "imagenet"]},
+                         counts=["N_TRAIN_PER_CLASS", "N_VAL_PER_CLASS", "EPOCHS", "BATCH_SIZE", "CURVE"],
+                         at_least={"IMAGE_SIZE": 32})
+helpers.setup(seed=SEED)
+
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+import keras
+from keras import layers
+from helpers import data, plots, transfer
+from helpers.timing import EpochTimer
+import json
+import time
+
+IMAGENET = PRETRAINED == "imagenet"
+n_train_per_class = N_TRAIN_PER_CLASS or (1000 if IMAGENET else 30)
+n_val_per_class = N_VAL_PER_CLASS or (200 if IMAGENET else 100)
+flip = IMAGENET if AUGMENT_FLIP is None else AUGMENT_FLIP
+transfer.describe_pretrained(PRETRAINED);
+
+# %% [markdown]
+# ## 1. Two paths to the same lesson
+#
+# The lecture's experiment needs two downloads: VGG16's ImageNet weights and the cats-and-dogs images (here the cat and dog classes of CIFAR-10). With `PRETRAINED = "imagenet"` this notebook runs exactly that, once `make data` has fetched the files; without them it stops at the data cell with a message saying how to get them. Offline, the same ideas run on a smaller pair: a **template CNN** that this course pretrained on all 60,000 Fashion-MNIST images (clothes, shoes and bags; `tools/train_template.py` retrains it, `data/template_cnn.json` records how), reused for handwritten **digits** from MNIST. Both are real transfer learning: a network trained on a large *source* data set gives its convolutional base to a different *target* task that has few labels. The differences are of scale. VGG16's base has 14.7 million parameters learned from 1.2 million photos, which include many breeds of dogs and cats; the template's base has 92,672 parameters learned from small grey pictures of clothing, which look less like digits than ImageNet's photos look like CIFAR's pets. So expect smaller gains on the template path, and read every number below as *this* path's result.
+
+# %% [markdown]
+# ## 2. The data
+#
+# The lecture trains on 1,000 cats and 1,000 dogs and validates on 200 of each. On the ImageNet path they come from CIFAR-10 (60,000 colour images of 32×32 pixels in 10 classes, 6,000 per class; cats are class 3, dogs class 5), the data set lecture 15 uses with VGG16. On the template path we pretend labels are scarce: `N_TRAIN_PER_CLASS` digits of each class (30 by default) for training, the sample's 1,000 test digits for validation. All training subsets below are drawn from one *pool* of labelled images, class-balanced and seeded.
+
+# %% tags=["nbval-ignore-output"]
+def load_task(pretrained, n_train_per_class, n_val_per_class, seed):
+    """The target task: cats vs dogs from CIFAR-10 (imagenet) or MNIST digits (template), as a Dataset
+    whose images have a channel axis."""
+    if pretrained == "imagenet":     # offline this raises DataUnavailable, with the command that fetches the data
+        return data.load_cats_vs_dogs(n_train_per_class=n_train_per_class, n_val_per_class=n_val_per_class,
+                                      seed=seed)
+    ds = data.load_mnist(seed=seed)                         # offline: 4,000 + 1,000 real digits
+    ds.x_train, ds.x_test = ds.x_train[..., None], ds.x_test[..., None]   # 28x28 -> 28x28x1
+    return ds
+
+
+def per_class_index(y, n_per_class, seed):
+    """Indices of a shuffled, class-balanced sample: n_per_class images of every class."""
+    n_classes = len(np.unique(y))
+    n_per_class = data.clip_size(n_per_class, int(np.bincount(y).min()), "images per class")
+    return data.stratified_subset(y, n_per_class * n_classes, seed=seed)
+
+# %% tags=["nbval-ignore-output"]
+ds = load_task(PRETRAINED, max([n_train_per_class, *CURVE]), n_val_per_class, seed=SEED)
+print(ds.provenance)
+class_names, n_classes = ds.class_names, len(ds.class_names)
+x_pool, y_pool = ds.x_train.astype("float32"), ds.y_train   # the labelled images we may train on, pixels 0..255
+train = per_class_index(y_pool, n_train_per_class, seed=SEED)
+val = per_class_index(ds.y_test, n_val_per_class, seed=SEED)
+x_train, y_train = x_pool[train], y_pool[train]
+x_val, y_val = ds.x_test[val].astype("float32"), ds.y_test[val]
+print(f"training: {x_train.shape}, {np.bincount(y_train).tolist()} per class")
+print(f"validation: {x_val.shape}, {np.bincount(y_val).tolist()} per class")
+
+# %% tags=["nbval-ignore-output"]
+plots.show_images(x_train[:16].astype("uint8"), y_train[:16], class_names, title="Some training images", ncols=8)
+plt.show()
+
+# %% [markdown]
+# ## 3. Baseline: a small convnet from scratch, with data augmentation
+#
+# The lecture's baseline is a small convnet trained from nothing but the labelled images: three stages of `Conv2D` (32, 32 and 64 filters of 3×3, ReLU) and `MaxPooling2D(2)`, then `Flatten`, `Dense(64)` with ReLU, `Dropout(0.5)` and one sigmoid unit for cat-or-dog, trained with `binary_crossentropy` and `rmsprop`. With ten digit classes the output becomes `Dense(10, softmax)` and the loss `sparse_categorical_crossentropy`; everything else is the lecture's.
+#
+# With 2,000 images the lecture fought over-fitting with **data augmentation**: every epoch sees randomly rotated, shifted, sheared, zoomed and flipped versions of the images, so the network never sees the same picture twice.
+#
+# > **Then and now.** The lecture used `ImageDataGenerator(...)` with `model.fit_generator(...)`. Both are gone from Keras 3: augmentation is a stack of preprocessing layers, active only while training, and `fit` accepts arrays, datasets and generators alike. Each argument maps to a layer:
+# >
+# > | `ImageDataGenerator(...)` (lecture) | Keras 3 layer | note |
+# > |---|---|---|
+# > | `rotation_range=40` (degrees) | `RandomRotation(40 / 360)` | the factor is a fraction of a full turn |
+# > | `width_shift_range=0.2`, `height_shift_range=0.2` | `RandomTranslation(0.2, 0.2)` | fractions of height and width |
+# > | `shear_range=0.2` | `RandomShear(x_factor=0.2)` | the old value was an angle **in degrees** (0.2° is invisible); the new factor is a fraction of the width, 0.2 ≈ 11° |
+# > | `zoom_range=0.2` | `RandomZoom(0.2, 0.2)` | height and width zoom drawn independently, as before |
+# > | `horizontal_flip=True` | `RandomFlip("horizontal")` | only where a mirror image keeps its label |
+# > | `fill_mode='nearest'` | `fill_mode="nearest"` on each layer | how pixels that move in from outside are filled |
+# > | `rescale=1./255` | `Rescaling(1 / 255)` | inside the model, so it also applies at prediction time |
+
+# %% tags=["nbval-ignore-output"]
+augmentation = keras.Sequential([
+    layers.RandomRotation(40 / 360, fill_mode="nearest"),         # rotation_range=40
+    layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),      # height_shift_range=0.2, width_shift_range=0.2
+    layers.RandomShear(x_factor=0.2, fill_mode="nearest"),        # shear_range=0.2
+    layers.RandomZoom(0.2, 0.2, fill_mode="nearest"),             # zoom_range=0.2
+    *([layers.RandomFlip("horizontal")] if flip else []),         # horizontal_flip=True
+], name="augmentation")
+print("augmentation layers:", [layer.__class__.__name__ for layer in augmentation.layers])
+
+# %% tags=["nbval-ignore-output"]
+rows = []
+for image in x_train[:4]:           # each row: the original, then 7 random versions of it
+    rows += [image, *np.asarray(augmentation(np.repeat(image[None], 7, axis=0), training=True))]
+plots.show_images(np.clip(rows, 0, 255).astype("uint8"), title="Original (left) and seven augmented versions", ncols=8)
+plt.show()
+
+# %% [markdown]
+# **A flip is not always harmless.** A cat seen in a mirror is still a cat, so the lecture flips its photos. A mirrored 2, 3, 4, 7 or 9 is no longer a digit anyone writes, so on the digit path `AUGMENT_FLIP` defaults to `False`. Augmentations must keep the label true; which ones do depends on the images.
+
+# %% tags=["nbval-ignore-output"]
+mirrored = np.flip(x_train[:8], axis=2)          # what RandomFlip("horizontal") does to half of the images
+plots.show_images(np.concatenate([x_train[:8], mirrored]).astype("uint8"), np.concatenate([y_train[:8]] * 2), class_names,
+            title="Top: training images; bottom: the same images mirrored", ncols=8)
+plt.show()
+
+
+# %% [markdown]
+# The model. Two small functions pick the output layer and the loss for two classes (the lecture's sigmoid) or more (softmax), so the same code serves both paths.
+
+# %% tags=["nbval-ignore-output"]
+def output_layer(n_classes, name):
+    """Lecture: Dense(1, sigmoid) for cats vs dogs; Dense(n, softmax) for n > 2 classes."""
+    if n_classes == 2:
+        return layers.Dense(1, activation="sigmoid", name=name)
+    return layers.Dense(n_classes, activation="softmax", name=name)
+
+
+def loss_for(n_classes):
+    """The loss that goes with `output_layer`."""
+    return "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
+
+
+LOSS = loss_for(n_classes)
+
+
+def build_scratch(augment=True):
+    return keras.Sequential([
+        keras.Input(shape=x_train.shape[1:]),
+        *([augmentation] if augment else []),
+        layers.Rescaling(1 / 255, name="rescale"),
+        layers.Conv2D(32, 3, activation="relu", name="conv1"),
+        layers.MaxPooling2D(2, name="pool1"),
+        layers.Conv2D(32, 3, activation="relu", name="conv2"),
+        layers.MaxPooling2D(2, name="pool2"),
+        layers.Conv2D(64, 3, activation="relu", name="conv3"),
+        layers.MaxPooling2D(2, name="pool3"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(64, activation="relu", name="dense"),
+        layers.Dropout(0.5, name="dropout"),
+        output_layer(n_classes, "output"),
+    ], name="scratch_cnn")
+
+
+# %% tags=["nbval-check-output"]
+keras.utils.set_random_seed(SEED)
+scratch = build_scratch(augment=True)
+scratch.summary(line_length=90)
+
+# %% tags=["nbval-ignore-output"]
+scratch.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
+start = time.perf_counter()
+history_scratch = scratch.fit(x_train, y_train, validation_data=(x_val, y_val),
+                              epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+seconds_scratch = time.perf_counter() - start
+acc_scratch = history_scratch.history["val_accuracy"][-1]
+
+# %% [markdown]
+# Augmentation is a regulariser: it makes the task harder so that the network cannot memorise the training images. That pays when the network would otherwise over-fit and when there are epochs enough to learn the harder task. Does it pay here? The same network, trained the same way on the un-augmented images, answers.
+
+# %% tags=["nbval-ignore-output"]
+keras.utils.set_random_seed(SEED)
+scratch_plain = build_scratch(augment=False)
+scratch_plain.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
+history_plain = scratch_plain.fit(x_train, y_train, validation_data=(x_val, y_val),
+                                  epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+acc_plain = history_plain.history["val_accuracy"][-1]
+
+# %% tags=["nbval-ignore-output"]
+axes = plots.plot_history(history_scratch, title="From scratch", label="augmented")
+plots.plot_history(history_plain, title="From scratch", axes=axes, label="not augmented")
+plt.show()
+better = "with" if acc_scratch > acc_plain else "without"
+print(f"Validation accuracy after {EPOCHS} epochs: {acc_scratch:.3f} with augmentation, {acc_plain:.3f} without "
+      f"-> in this run the scratch model did better {better} augmentation.")
+
+
+# %% [markdown]
+# On the digit path the lecture's strong augmentation (40° turns, 20% shifts, shear and zoom on 28×28 images) usually makes the short training *worse*: the network spends its few epochs on a harder problem and has not caught up by the end. The lecture's 74–78% for cats and dogs came after 50 epochs on 2,000 photos, where over-fitting is the bigger danger. Keep this in mind for the comparisons below: we compare the pretrained features with the *better* of the two scratch models.
+
+# %% [markdown]
+# ## 4. Bottleneck features from a pretrained network
+#
+# The idea of the lecture: a convnet trained on a large, general data set has learned, in its convolutional layers, features that are useful for other images too: edges and blobs in the first block, textures and parts later on. Keep those layers (the **convolutional base**), throw away the dense layers on top (which were specific to the original classes), and train only a new, small dense **head** for the new task. *Generic images → task-specific images: keep the conv layers, retrain the fully connected ones.*
+#
+# Here is the whole template network, as `tools/train_template.py` trained it on Fashion-MNIST. It is VGG-like on a small scale: blocks of a 3×3 convolution and a 2×2 max-pooling, named `block1`… `block3` like VGG16's `block1`… `block5`, then the dense top. (The same function is in `helpers/transfer.py`, so that the training script, the tests and notebook 05 build exactly this network.)
+
+# %% tags=["nbval-ignore-output"]
+def build_template_cnn(num_classes=10):
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1), name="image"),
+        layers.Conv2D(32, 3, padding="same", activation="relu", name="block1_conv1"),
+        layers.MaxPooling2D(2, name="block1_pool"),                                  # 14x14x32
+        layers.Conv2D(64, 3, padding="same", activation="relu", name="block2_conv1"),
+        layers.MaxPooling2D(2, name="block2_pool"),                                  # 7x7x64
+        layers.Conv2D(128, 3, padding="same", activation="relu", name="block3_conv1"),
+        layers.MaxPooling2D(2, name="block3_pool"),                                  # 3x3x128
+        layers.Flatten(name="flatten"),                   # the "top": replaced when transferring
+        layers.Dense(128, activation="relu", name="fc1"),
+        layers.Dropout(0.5, name="fc1_dropout"),
+        layers.Dense(num_classes, activation="softmax", name="predictions"),
+    ], name="template_cnn")
+
+
+# %% [markdown]
+# `include_top=False` in `keras.applications.VGG16(...)` means "the base only". For the template we do the same by hand: load the weights into the whole network, then make a model that stops at the last pooling layer, `block3_pool`. The weights file is checked against the SHA-256 in `data/template_cnn.json` before it is used.
+#
+# Each path also needs its **preprocessing**, the transformation the pretrained network saw during its own training. For VGG16 that is `keras.applications.vgg16.preprocess_input` (RGB → BGR, ImageNet mean pixel subtracted, no scaling), after resizing CIFAR's 32×32 images to `IMAGE_SIZE` (150, as the lecture's images were). For the template it is pixels / 255.
+#
+# > **Then and now.** `from keras.applications import VGG16` and `VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))` are unchanged; `weights=` also accepts a local file, which is how `helpers.transfer.vgg16_base` uses the copy that `make data` verified.
+
+# %% tags=["nbval-ignore-output"]
+def build_preprocess(pretrained, image_size):
+    """What the pretrained base expects: VGG16's resizing and caffe-style preprocess_input, or the
+    template's scaling to 0..1."""
+    if pretrained == "imagenet":
+        return keras.Sequential([layers.Resizing(image_size, image_size),
+                                 layers.Lambda(keras.applications.vgg16.preprocess_input)], name="preprocess")
+    return keras.Sequential([layers.Rescaling(1 / 255)], name="preprocess")
+
+
+if IMAGENET:
+    base = transfer.vgg16_base(IMAGE_SIZE)   # = keras.applications.VGG16(weights="imagenet", include_top=False, input_shape=...)
+else:
+    template = build_template_cnn()
+    template.load_weights(transfer.template_weights_path())   # data/template_cnn.weights.h5, SHA-256 checked
+    base = keras.Model(template.inputs, template.get_layer("block3_pool").output, name="template_base")
+preprocess = build_preprocess(PRETRAINED, IMAGE_SIZE)
+base.trainable = False    # a fixed feature extractor
+
+# %% tags=["nbval-check-output"]
+base.summary(line_length=90)
+print("features per image:", base.output.shape[1:], "=", int(np.prod(base.output.shape[1:])), "numbers")
+
+# %% [markdown]
+# ### Run every image through the base once, and save the features
+#
+# The **bottleneck features** are the base's outputs. They depend only on the image, never on the head, so we compute them once, save them with `np.save`, and from then on train on the saved arrays: no images, no convolutions. We extract the features of the whole pool of labelled images (the learning curve in section 6 uses the rest of it) and of the validation images, and time it.
+#
+# > **Two bugs in the lecture's code, avoided here.**
+# > 1. *Preprocessing.* The lecture rescaled images to [0, 1] before VGG16. The ImageNet weights were trained on `preprocess_input`'s input (BGR, mean-subtracted, values up to ±150), so /255 images reach the network in a range it never saw; it still "works", because the head adapts, but the features are poorer than they need to be. Rule: feed a pretrained network exactly what it was trained on; the `preprocess` step above does.
+# > 2. *Labels.* The lecture wrote the bottleneck labels as `np.array([0] * 1000 + [1] * 1000)`. That is only right because its generator ran with `shuffle=False` and `flow_from_directory` sorts class folders alphabetically (cats before dogs); change either and the labels silently stop matching the features. Here the labels are saved next to the features, from the same arrays in the same order, and checked for equal length when loaded back.
+
+# %% tags=["nbval-ignore-output"]
+extractor = keras.Sequential([keras.Input(shape=x_train.shape[1:]), preprocess, base], name="extractor")
+start = time.perf_counter()
+features_pool = extractor.predict(x_pool, batch_size=64, verbose=0)
+features_val = extractor.predict(x_val, batch_size=64, verbose=0)
+seconds_extract = time.perf_counter() - start
+n_extracted = len(x_pool) + len(x_val)
+print(f"{n_extracted:,} images -> features {features_pool.shape[1:]} in {seconds_extract:.1f} s "
+      f"({1000 * seconds_extract / n_extracted:.2f} ms per image)")
+
+# %% tags=["nbval-ignore-output"]
+folder = data.artifacts_dir()
+for name, array in {"features_pool": features_pool, "labels_pool": y_pool,
+                    "features_val": features_val, "labels_val": y_val}.items():
+    np.save(folder / f"{PRETRAINED}_{name}.npy", array)
+    print(f"saved {PRETRAINED}_{name}.npy  {array.shape}  {array.nbytes / 1e6:.1f} MB")
+
+# %% tags=["nbval-ignore-output"]
+features_pool = np.load(folder / f"{PRETRAINED}_features_pool.npy")     # later, or in another notebook: just load them
+y_pool_saved = np.load(folder / f"{PRETRAINED}_labels_pool.npy")
+features_val = np.load(folder / f"{PRETRAINED}_features_val.npy")
+y_val_saved = np.load(folder / f"{PRETRAINED}_labels_val.npy")
+assert len(features_pool) == len(y_pool_saved) and len(features_val) == len(y_val_saved)
+features_train, y_train_feat = features_pool[train], y_pool_saved[train]   # the same images as x_train
+assert np.array_equal(y_train_feat, y_train)
+
+
+# %% [markdown]
+# ### The head: the lecture's dense classifier, trained on the features
+#
+# The lecture's head is `Flatten`, `Dense(256, relu)`, `Dropout(0.5)` and the output layer, trained with `rmsprop`. Its input is one image's features.
+
+# %% tags=["nbval-ignore-output"]
+def build_head(input_shape, n_classes):
+    """The lecture's dense classifier on top of the base."""
+    return keras.Sequential([
+        keras.Input(shape=input_shape),
+        layers.Flatten(name="head_flatten"),
+        layers.Dense(256, activation="relu", name="head_dense"),
+        layers.Dropout(0.5, name="head_dropout"),
+        output_layer(n_classes, "head_output"),
+    ], name="head")
+
+
+# %% tags=["nbval-check-output"]
+keras.utils.set_random_seed(SEED)
+head = build_head(features_train.shape[1:], n_classes)
+head.summary(line_length=90)
+
+
+# %% tags=["nbval-ignore-output"]
+head.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
+head_timer = EpochTimer()      # notebook 03's callback: the seconds of each epoch
+start = time.perf_counter()
+history_head = head.fit(features_train, y_train, validation_data=(features_val, y_val),
+                        epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0, callbacks=[head_timer])
+seconds_head = time.perf_counter() - start
+acc_head = history_head.history["val_accuracy"][-1]
+
+# %% tags=["nbval-ignore-output"]
+axes = plots.plot_history(history_scratch, title="Scratch vs bottleneck", label="scratch, augmented")
+plots.plot_history(history_plain, title="Scratch vs bottleneck", axes=axes, label="scratch, plain")
+plots.plot_history(history_head, title="Scratch vs bottleneck", axes=axes, label="bottleneck head")
+plt.show()
+acc_scratch_best = max(acc_scratch, acc_plain)
+print(f"validation accuracy: bottleneck head {acc_head:.3f}, best scratch model {acc_scratch_best:.3f} "
+      f"({100 * (acc_head - acc_scratch_best):+.1f} points) with {n_train_per_class} labelled images per class")
+
+# %% [markdown]
+# The head starts from features that already separate the classes fairly well, so it learns in a few epochs what the scratch model has to build up from pixels. Notebook 05 puts this trained head back on top of the base and fine-tunes both, so we save its weights (and the settings they belong to, so 05 can tell whether they fit its own).
+
+# %% tags=["nbval-ignore-output"]
+head.save_weights(folder / f"{PRETRAINED}_head.weights.h5")
+facts = {"pretrained": PRETRAINED, "n_train_per_class": n_train_per_class, "n_val_per_class": n_val_per_class, "seed": SEED,
+         "epochs": EPOCHS, "batch_size": BATCH_SIZE, "image_size": IMAGE_SIZE if IMAGENET else 28,
+         "bottleneck_val_accuracy": acc_head, "scratch_val_accuracy": acc_scratch_best}
+(folder / f"{PRETRAINED}_head.json").write_text(json.dumps(facts, indent=2))
+print(f"saved {PRETRAINED}_head.weights.h5 and {PRETRAINED}_head.json in build/artifacts/")
+
+# %% [markdown]
+# ## 5. Why it is cheap: one pass through the base instead of one per epoch
+#
+# Training the same head *end to end*, on augmented images passed through the frozen base, costs a forward pass through the base for every image in every epoch (the images differ each time, so nothing can be reused). Bottleneck features pay that pass once. We time one epoch of each kind of training, with the same head, images and validation set (the second epoch: the first includes one-off set-up).
+
+# %% tags=["nbval-ignore-output"]
+keras.utils.set_random_seed(SEED)
+end_to_end = keras.Sequential([keras.Input(shape=x_train.shape[1:]), augmentation, preprocess, base,
+                               build_head(features_train.shape[1:], n_classes)], name="end_to_end")
+end_to_end.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
+timer = EpochTimer()
+end_to_end.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=2, batch_size=BATCH_SIZE,
+               verbose=0, callbacks=[timer])
+seconds_epoch, seconds_head_epoch = timer.seconds[-1], head_timer.seconds[-1]
+
+# %% tags=["nbval-ignore-output"]
+n_seen = len(x_train) + len(x_val)
+seconds_extract_seen = seconds_extract * n_seen / n_extracted
+timing = pd.Series({
+    f"extract the features of {n_seen:,} train + validation images (once)": seconds_extract_seen,
+    "one epoch: the head on saved features": seconds_head_epoch,
+    "one epoch: end to end (augmented images through the base)": seconds_epoch,
+    f"{EPOCHS} epochs: bottleneck (extraction + head)": seconds_extract_seen + EPOCHS * seconds_head_epoch,
+    f"{EPOCHS} epochs: end to end": EPOCHS * seconds_epoch,
+}, name="seconds")
+print(timing.round(3).to_string())
+print(f"\nImages sent through the base: {n_seen:,} for bottleneck features, {EPOCHS * n_seen:,} end to end. "
+      f"Time: end to end takes {timing.iloc[4] / timing.iloc[3]:.1f}x the bottleneck time on this path.")
+
+# %% [markdown]
+# How much this saves depends on how expensive the base is. VGG16 at 150×150 needs about 7 billion multiply-adds per image, a thousand times the template's 7 million; there the passes through the base dominate everything, and one pass instead of fifty turns hours into minutes on a CPU. The template is so cheap that a large share of every training step is fixed overhead, the same with or without the base, so on this path the time ratio is much smaller than the ratio of image counts: the image counts are the lesson, the seconds this path's fact. The price of bottleneck features: no augmentation (each image has exactly one feature vector), and a base that cannot adapt to the new images. Notebook 05 removes the second limit.
+
+# %% [markdown]
+# ## 6. How many labels does transfer learning save? (beyond the lecture)
+#
+# Transfer learning is said to shine when labels are few. We check it: for several numbers of labelled images per class, train the scratch model (the better variant from section 3) and the bottleneck head on the same subset, the same number of epochs, and evaluate both on the same validation images. The run at `N_TRAIN_PER_CLASS` is the one above.
+
+# %% tags=["nbval-ignore-output"]
+augment_best = acc_scratch > acc_plain
+rows = []
+for n in CURVE:
+    if n == n_train_per_class:
+        rows.append((n, acc_scratch_best, acc_head))
+        continue
+    subset = per_class_index(y_pool, n, seed=SEED)
+    keras.utils.set_random_seed(SEED)
+    model = build_scratch(augment=augment_best)
+    model.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
+    model.fit(x_pool[subset], y_pool[subset], epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+    keras.utils.set_random_seed(SEED)
+    small_head = build_head(features_pool.shape[1:], n_classes)
+    small_head.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
+    small_head.fit(features_pool[subset], y_pool[subset], epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+    rows.append((n, model.evaluate(x_val, y_val, verbose=0)[1], small_head.evaluate(features_val, y_val, verbose=0)[1]))
+curve = pd.DataFrame(rows, columns=["per class", "scratch", "bottleneck"]).set_index("per class")
+curve["transfer gain (points)"] = 100 * (curve.bottleneck - curve.scratch)
+print(curve.round(3).to_string())
+
+# %% tags=["nbval-ignore-output"]
+if len(curve):
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot(curve.index, curve.scratch, "-o", label=f"from scratch ({'augmented' if augment_best else 'no augmentation'})")
+    ax.plot(curve.index, curve.bottleneck, "-s", label=f"bottleneck features ({PRETRAINED})")
+    ax.axhline(1 / n_classes, color="gray", ls=":", label="chance")
+    ax.set_xscale("log")
+    ax.set_xticks(curve.index, [str(n) for n in curve.index])
+    ax.set_xlabel("labelled training images per class")
+    ax.set_ylabel("validation accuracy")
+    ax.set_title(f"Accuracy vs labels per class ({EPOCHS} epochs each)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    plt.show()
+    wins = curve.index[curve["transfer gain (points)"] > 0].tolist()
+    print(f"Transfer was ahead at {wins} labelled images per class and not ahead at "
+          f"{[n for n in curve.index if n not in wins]}.")
+
+# %% [markdown]
+# **Reading the curve honestly.** Both models improve with more labels; the gap between them is what the pretrained features are worth. With a handful of labels per class the scratch model has almost nothing to learn its filters from, while the template's filters are already there: that is where transfer pays most. As labels grow the gap shrinks, because the scratch model learns filters made for digits while the template's were made for clothes (try `N_TRAIN_PER_CLASS=400`, all that the sample has: in our trial the two ended within a point of each other; on full MNIST a small scratch convnet passes 99%). The template path also has a handicap the lecture's does not: Fashion-MNIST is further from digits than ImageNet is from cats and dogs, so do not expect the lecture's jump (74–78% → about 90%) at every size. And each point is one seeded run of a fixed number of epochs: differences of a point or two are within the noise.
+
+# %% [markdown]
+# ## 7. Exercises
+#
+# ### ✏️ Exercise 1 — the size of VGG16's bottleneck
+#
+# VGG16's base halves the image five times (one 2×2 pooling per block, rounding down) and its last block has 512 filters. How many numbers does it return for one 150×150 image, the lecture's size? (The lecture's head starts with `Flatten`, so this is also the number of inputs of its `Dense(256)`.)
+
+# %% tags=["nbval-ignore-output"]
+answer = ...   # a whole number
+
+# %% tags=["nbval-ignore-output"]
+vgg_untrained = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))  # random weights: no download
+vgg_features = int(np.prod(vgg_untrained.output.shape[1:]))
+helpers.check("VGG16 bottleneck size", answer, vgg_features, hint="150 -> 75 -> 37 -> 18 -> 9 -> 4, times 512 filters")
+
+# %% tags=["solution", "nbval-ignore-output"]
+answer = 4 * 4 * 512
+helpers.check("VGG16 bottleneck size", answer, vgg_features)
+
+# %% [markdown]
+# ### ✏️ Exercise 2 — the size of the lecture's head
+#
+# How many parameters does the lecture's head (`Flatten`, `Dense(256)`, `Dropout(0.5)`, `Dense(1, sigmoid)`) have on VGG16's features of 150×150 images? Compare with the 14.7 million in VGG16's base, and with our template head's count printed above.
+
+# %% tags=["nbval-ignore-output"]
+answer = ...   # a whole number
+
+# %% tags=["nbval-ignore-output"]
+lecture_head = keras.Sequential([keras.Input(shape=vgg_untrained.output.shape[1:]), layers.Flatten(),
+                                 layers.Dense(256, activation="relu"), layers.Dropout(0.5),
+                                 layers.Dense(1, activation="sigmoid")])
+helpers.check("lecture head parameters", answer, lecture_head.count_params(),
+              hint="Dense(256): inputs x 256 weights + 256 biases; Dense(1): 256 weights + 1 bias")
+
+# %% tags=["solution", "nbval-ignore-output"]
+answer = (vgg_features * 256 + 256) + (256 + 1)
+helpers.check("lecture head parameters", answer, lecture_head.count_params())
+
+# %% [markdown]
+# ### ✏️ Exercise 3 — open
+#
+# Set `AUGMENT_FLIP = True` on the digit path and re-run section 3: what happens to the augmented scratch model? Then find a milder augmentation for digits (smaller rotations and shifts, no flip) that beats the un-augmented model at 30 labels per class. Which digits get confused most? (`helpers.plots.show_images` with `predictions=` shows the mistakes.)
+
+# %% [markdown]
+# ## Summary
+#
+# - **The use case** (section 2): 1,000 training and 200 validation images per class, as the lecture; on the ImageNet path CIFAR-10's cats and dogs (CIFAR-10: 60,000 32×32 colour images, 10 classes, 6,000 per class), offline few labelled digits.
+# - **From scratch** (section 3): the lecture's three-stage convnet with its augmentation, written as Keras 3 preprocessing layers; a flip is wrong for digits, so it is a parameter. The lecture's strong augmentation did not pay off within our short training.
+# - **Bottleneck features** (section 4): the pretrained base (`include_top=False`) runs over every image once; the features are saved with `np.save`, loaded with `np.load`, and the lecture's head (`Flatten`, `Dense(256)`, `Dropout(0.5)`, output) is trained on them with `rmsprop`. Its weights are saved for notebook 05. The idea: generic images → task-specific images, keep the conv layers, retrain the dense ones.
+# - **Cost** (section 5): one pass through the base instead of one per epoch.
+# - **Labels per class** (section 6): transfer pays most when labels are scarce; its advantage shrinks as labels grow.
+# - **The lecture's flaws, fixed** (section 4): `preprocess_input` for VGG16 instead of /255; labels saved with the features instead of `[0] * 1000 + [1] * 1000`.
+# - **Paths** (section 1): `PRETRAINED = "imagenet"` runs the lecture's VGG16 + cats vs dogs; the offline default uses the course's template CNN (Fashion-MNIST → digits).
+#
+# This run's numbers next to the lecture's (the lecture: VGG16, 1,000 + 1,000 cat and dog photos, 50 epochs):
+
+# %% tags=["nbval-ignore-output"]
+peak_mb = helpers.peak_memory_mb()
+summary = pd.DataFrame({
+    "this run": [PRETRAINED, f"{n_train_per_class} x {n_classes}", f"{acc_scratch:.3f}", f"{acc_plain:.3f}", f"{acc_head:.3f}",
+                 f"{seconds_extract:.1f} s", f"{seconds_epoch:.2f} s", f"{peak_mb:.0f} MB"],
+    "lecture": ["VGG16 (ImageNet)", "1,000 x 2", "0.74-0.78", "-", "about 0.90", "-", "-", "-"],
+}, index=["pretrained network", "labelled training images", "scratch, augmented (val. acc.)",
+          "scratch, no augmentation", "bottleneck head (val. acc.)", "feature extraction (all images)",
+          "one end-to-end epoch", "peak memory of this notebook"])
+print(summary.to_string())
+if len(curve):
+    print("\nlabels per class:", curve.round(3).to_dict(orient="index"))
+helpers.record("results", {
+    "pretrained": PRETRAINED, "provenance": ds.provenance, "n_train_per_class": n_train_per_class,
+    "scratch_params": scratch.count_params(), "head_params": head.count_params(),
+    "scratch_val_accuracy": acc_scratch, "scratch_plain_val_accuracy": acc_plain,
+    "bottleneck_val_accuracy": acc_head, "features_shape": features_pool.shape[1:], "vgg16_feature_size": vgg_features,
+    "extract_seconds": seconds_extract, "head_epoch_seconds": seconds_head_epoch,
+    "end_to_end_epoch_seconds": seconds_epoch, "curve": curve.to_dict(orient="list") | {"per class": curve.index.tolist()},
+    "peak_memory_mb": peak_mb})

@@ -26,10 +26,20 @@ test: setup
 test-unit: setup
 	$(PY) -m pytest -m "not notebook"
 
-## make test-backends: the small papermill runs on Keras' JAX backend (installs JAX into .venv)
+## make test-backends: the small papermill runs on other Keras backends (installs them into .venv);
+## BACKENDS="jax torch tensorflow" to time all three. PyTorch: a CPU-only build, see the README.
+BACKENDS ?= jax
+JAX_SPEC ?= jax[cpu]~=0.10.0
+TORCH_SPEC ?= torch==2.13.0
 test-backends: setup
-	$(PY) -m pip install --quiet "jax[cpu]~=0.10.0"
-	KERAS_BACKEND=jax $(PY) -m pytest -m backend -p no:randomly
+	@for backend in $(BACKENDS); do \
+	  case $$backend in \
+	    jax) $(PY) -m pip install --quiet "$(JAX_SPEC)" ;; \
+	    torch) $(PY) -m pip install --quiet $(TORCH_SPEC) ;; \
+	  esac; \
+	  echo "== Keras backend: $$backend"; \
+	  CNN_COURSE_BACKEND_TESTS=1 KERAS_BACKEND=$$backend $(PY) -m pytest -m backend -q || exit 1; \
+	done; cat build/backend-times.json
 
 ## make run: execute every notebook at its default parameters into build/ and print a table
 run: setup

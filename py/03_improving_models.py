@@ -553,7 +553,8 @@ for opt_name in OPTIMIZERS:
     Optimizer = getattr(keras.optimizers, opt_name)        # keras.optimizers.SGD, .Adam, .RMSprop
     sweep[opt_name] = []
     for lr in LEARNING_RATES:
-        model = dense_net(f"dense_{base_width}_{opt_name.lower()}_lr{lr:g}", base_width)
+        rate = f"{lr:g}".replace(".", "_")                   # no "." in a name: Keras on PyTorch refuses it
+        model = dense_net(f"dense_{base_width}_{opt_name.lower()}_lr{rate}", base_width)
         history = train(model, x_fit, y_fit, "optimizer and learning rate", optimizer=Optimizer(learning_rate=lr),
                         batch_size=DENSE_BATCH_SIZE, lecture="all optimizers are sensitive to the learning rate")
         sweep[opt_name].append(last(history, "val_accuracy"))

@@ -90,7 +90,7 @@ def short(records: dict, limit: int = 4) -> str:
     """The key numbers: accuracies first, then parameter counts, then other scalars."""
     records = {k.removeprefix("results."): v for k, v in flatten(records).items()}
     numbers = [(k, v) for k, v in records.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    rank = lambda kv: 0 if "accuracy" in kv[0] else 1 if "param" in kv[0] else 2  # noqa: E731
+    rank = lambda kv: 0 if kv[0].endswith("accuracy") else 1 if "param" in kv[0] else 2  # noqa: E731
     chosen = sorted(numbers, key=rank)[:limit]
     parts = [f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v:,}" for k, v in chosen]
     more = len(records) - len(chosen)

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     facts = helpers.setup(seed=args.seed)
     import keras
 
-    from helpers.data import file_digest, load_fashion_mnist
+    from helpers.cache import file_digest
+    from helpers.data import load_fashion_mnist
     from helpers.transfer import build_template_cnn, weights_fingerprint
 
     ds = load_fashion_mnist(n_train=args.n_train, seed=args.seed)
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "test_accuracy": round(float(test_acc), 4),
         "test_loss": round(float(test_loss), 4),
         "train_seconds": round(seconds),
-        "versions": {k: facts[k] for k in ("tensorflow", "keras", "numpy")},
+        "versions": {facts["backend"]: facts["backend_version"], "keras": facts["keras"], "numpy": facts["numpy"]},
         "command": " ".join(["python tools/train_template.py", *(argv if argv is not None else sys.argv[1:])]),
     }
     (out / "template_cnn.json").write_text(json.dumps(manifest, indent=2) + "\n")

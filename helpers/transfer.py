@@ -164,11 +164,6 @@ def vgg16_base(image_size: int = 150, weights: str | None = "imagenet") -> keras
                                     input_shape=(image_size, image_size, 3))
 
 
-def pretrained_base(pretrained: str, image_size: int = 150) -> keras.Model:
-    """A fresh copy of the pretrained base of either path (05 rebuilds it before every experiment)."""
-    return vgg16_base(image_size) if pretrained == "imagenet" else template_base()
-
-
 def describe_pretrained(pretrained: str) -> str:
     """Print and return one line saying which pretrained network and which data a notebook uses."""
     if pretrained not in PRETRAINED_CHOICES:

@@ -8,7 +8,6 @@ HTML and recorded values are not compared.
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -93,12 +92,6 @@ def stored(stem: str) -> nbformat.NotebookNode:
 def records(nb: nbformat.NotebookNode) -> dict:
     return read_records(nb)
 
-
-def artifacts_env(path: Path) -> dict:
-    """Environment for a run whose notebooks pass files to each other in `path`."""
-    env = dict(os.environ)
-    env["CNN_COURSE_ARTIFACTS"] = str(path)
-    return env
 
 
 def run_parameter_check(stem: str, **params) -> None:

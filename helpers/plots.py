@@ -177,3 +177,59 @@ def bar_compare(values: dict[str, float], ax: plt.Axes | None = None, title: str
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
     return ax
+
+
+def plot_seed_curves(curves: dict[str, Sequence[Sequence[float]]], ax: plt.Axes | None = None,
+                     title: str = "", ylabel: str = "validation accuracy", xlabel: str = "epoch",
+                     x: Sequence[float] | None = None) -> plt.Axes:
+    """Mean curve and a ±1 standard deviation band over seeds, one line per setting.
+
+    `curves` maps a label to one curve per seed (all the same length), e.g. validation accuracy
+    per epoch; `x` defaults to 1, 2, ... (epochs). A single seed is drawn without a band.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.6))
+    for i, (label, runs) in enumerate(curves.items()):
+        runs = np.asarray(runs, dtype=float)
+        if runs.ndim == 1:
+            runs = runs[None, :]
+        xs = np.arange(1, runs.shape[1] + 1) if x is None else np.asarray(x)
+        mean = runs.mean(axis=0)
+        n = runs.shape[0]
+        ax.plot(xs, mean, "-o", ms=3, color=f"C{i}", label=f"{label} (mean of {n} seed{'s' * (n != 1)})")
+        if n > 1:
+            std = runs.std(axis=0, ddof=1)
+            ax.fill_between(xs, mean - std, mean + std, color=f"C{i}", alpha=0.2)
+    ax.set_title(title + (" (band: ±1 standard deviation over seeds)" if title else ""))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if x is None:
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def bar_seeds(scores: dict[str, Sequence[float]], ax: plt.Axes | None = None, title: str = "",
+              ylabel: str = "accuracy", chance: float | None = None) -> plt.Axes:
+    """One bar per setting at the mean over seeds, an error bar of ±1 standard deviation, and
+    each seed's score as a dot; `chance` draws the chance level as a dashed line."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.4 * len(scores) + 2.5, 3.4))
+    names = list(scores)
+    for i, name in enumerate(names):
+        vals = np.asarray(scores[name], dtype=float)
+        err = vals.std(ddof=1) if len(vals) > 1 else 0.0
+        ax.bar(i, vals.mean(), yerr=err, capsize=5, color=f"C{i}", alpha=0.7)
+        ax.plot(np.full(len(vals), i), vals, "k.", ms=6, label="one seed" if i == 0 else None)
+        ax.annotate(f"{vals.mean():.3f}", (i, vals.mean()), xytext=(12, 2), textcoords="offset points",
+                    fontsize=8)
+    if chance is not None:
+        ax.axhline(chance, ls="--", color="grey", label=f"chance ({chance:.2f})")
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylim(0, 1.05 if max(max(map(float, v)) for v in scores.values()) <= 1 else None)
+    ax.set_title(title + (" (mean, ±1 sd, dots: seeds)" if title else ""))
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="lower right")
+    return ax

@@ -148,3 +148,33 @@ def test_feature_maps_plot():
     fig = plot_feature_maps(np.random.rand(5, 5, 10), ncols=4)
     titled = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titled == [f"map {k}" for k in range(10)] and "Feature maps" in fig._suptitle.get_text()
+
+
+# ------------------------------------------------------------------ seeds and verdicts
+def test_spread_and_compare_verdicts():
+    from helpers import stats
+
+    assert str(stats.spread([0.9])) == "0.900 (1 seed)"
+    assert str(stats.spread([0.9, 0.92])).startswith("0.910 ± 0.014 (2 seeds)")
+    clear = stats.compare("A", [0.90, 0.91, 0.92], "B", [0.80, 0.81, 0.79])
+    assert clear.verdict == stats.AHEAD and "A is ahead of B" in clear.sentence
+    assert stats.compare("A", [0.80, 0.81, 0.79], "B", [0.90, 0.91, 0.92]).verdict == stats.BEHIND
+    noisy = stats.compare("A", [0.90, 0.80, 0.95], "B", [0.88, 0.93, 0.82])
+    assert noisy.verdict == stats.NOISE and "no winner" in noisy.sentence
+    one = stats.compare("A", [0.99], "B", [0.10])
+    assert one.verdict == stats.UNKNOWN and "ahead" not in one.sentence
+    assert one.as_dict()["noise"] is None and json.dumps(clear.as_dict())
+    assert stats.mean_of_last([0.1, 0.5, 0.6, 0.7], k=3) == pytest.approx(0.6)
+    with pytest.raises(ValueError):
+        stats.spread([])
+
+
+def test_seed_plots_have_titles_labels_legends():
+    import matplotlib.pyplot as plt
+    from helpers.plots import bar_seeds, plot_seed_curves
+
+    ax = plot_seed_curves({"a": [[0.1, 0.2], [0.2, 0.3]], "b": [[0.3, 0.4]]}, title="t")
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and len(ax.get_legend().texts) == 2
+    ax = bar_seeds({"a": [0.5, 0.6], "b": [0.7]}, title="t", chance=0.1)
+    assert ax.get_title() and ax.get_ylabel() and ax.get_legend() is not None
+    plt.close("all")

@@ -71,7 +71,7 @@ def _each(value: Any) -> list:
 def check_parameters(namespace: dict, choices: dict[str, Iterable] | None = None,
                      counts: Iterable[str] = (), at_least: dict[str, int] | None = None,
                      positive: Iterable[str] = (), fractions: Iterable[str] = (),
-                     history: list[str] | None = None) -> None:
+                     seeds: Iterable[str] = (), history: list[str] | None = None) -> None:
     """Raise ValueError naming the first bad parameter; print nothing when all is well.
 
     - papermill's injected names and types are checked against the parameters cell (if injected);
@@ -80,7 +80,8 @@ def check_parameters(namespace: dict, choices: dict[str, Iterable] | None = None
       or None where the notebook picks a default, or a list of such numbers;
     - `at_least`: name -> smallest allowed whole number (e.g. 2 cross-validation folds);
     - `positive`: numbers above 0 (learning rates), or a list of them;
-    - `fractions`: numbers in [0, 1) (dropout rates, validation shares).
+    - `fractions`: numbers in [0, 1) (dropout rates, validation shares);
+    - `seeds`: non-empty lists of distinct whole numbers of at least 0 (one run per seed).
     """
     injected_parameters(history)
     for name, allowed in (choices or {}).items():
@@ -100,3 +101,9 @@ def check_parameters(namespace: dict, choices: dict[str, Iterable] | None = None
         v = namespace[name]
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v < 1:
             raise ValueError(f"Parameter {name}={v!r}: must be a number from 0 up to (not including) 1")
+    for name in seeds:
+        v = namespace[name]
+        if (not isinstance(v, (list, tuple)) or not v or len(set(v)) != len(v)
+                or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0 for s in v)):
+            raise ValueError(f"Parameter {name}={v!r}: must be a non-empty list of different whole numbers "
+                             "of at least 0, e.g. [42, 43, 44]")

@@ -120,3 +120,15 @@ def run_parameter_check(stem: str, **params) -> None:
     exec(injected.source, namespace)
     with mock.patch("helpers.params._history", return_value=[defaults.source, injected.source]):
         exec(ast.unparse(check), namespace)
+
+
+def assert_no_leaks(records: dict, at_least: int = 1) -> None:
+    """Every split a notebook recorded (helpers.splits.show_splits) has disjoint parts per source."""
+    from helpers import splits
+
+    recorded = {k: v for k, v in records.items() if k.startswith("split:")}
+    assert len(recorded) >= at_least, f"expected at least {at_least} recorded splits, found {list(recorded)}"
+    for name, parts in recorded.items():
+        expanded = {part: (p["source"], splits.expand(p["runs"])) for part, p in parts.items()}
+        assert not splits.overlaps(expanded), f"{name}: {splits.overlaps(expanded)}"
+        assert all(len(idx) for _, idx in expanded.values()), f"{name}: an empty part"

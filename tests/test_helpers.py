@@ -178,3 +178,24 @@ def test_seed_plots_have_titles_labels_legends():
     ax = bar_seeds({"a": [0.5, 0.6], "b": [0.7]}, title="t", chance=0.1)
     assert ax.get_title() and ax.get_ylabel() and ax.get_legend() is not None
     plt.close("all")
+
+
+def test_splits_record_runs_and_refuse_overlap(capsys):
+    from helpers import splits
+
+    idx = np.array([5, 0, 1, 2, 7, 8])
+    assert splits._runs(idx) == [[0, 3], [5, 6], [7, 9]]
+    assert sorted(splits.expand(splits._runs(idx)).tolist()) == sorted(idx.tolist())
+    splits.show_splits("demo", train=("a", np.arange(10)), val=("a", np.arange(10, 12)), test=("b", np.arange(3)))
+    assert "train 10 (a), val 2 (a), test 3 (b)" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="train/val"):
+        splits.show_splits("leak", train=("a", np.arange(10)), val=("a", [9, 10]))
+
+
+def test_seeds_parameter_is_checked():
+    from helpers.params import check_parameters
+
+    check_parameters({"SEEDS": [0, 1]}, seeds=["SEEDS"], history=[])
+    for bad in ([], [1, 1], [-1], 3, [1.5]):
+        with pytest.raises(ValueError, match="SEEDS"):
+            check_parameters({"SEEDS": bad}, seeds=["SEEDS"], history=[])

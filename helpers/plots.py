@@ -233,3 +233,46 @@ def bar_seeds(scores: dict[str, Sequence[float]], ax: plt.Axes | None = None, ti
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="lower right")
     return ax
+
+
+def plot_first_layer(kernel: np.ndarray, title: str = "First-layer filters", ncols: int = 16) -> plt.Figure:
+    """First-layer kernels (h, w, channels, filters): colour panels for RGB inputs (each filter
+    stretched to 0..1), red/blue panels for one grey channel."""
+    kernel = np.asarray(kernel, dtype=float)
+    if kernel.shape[2] == 1:
+        return plot_filters(kernel, title=title, ncols=ncols)
+    panels = []
+    for k in range(kernel.shape[-1]):
+        f = kernel[..., k]
+        panels.append((f - f.min()) / (np.ptp(f) + 1e-12))
+    return _panels(panels, [str(k) for k in range(len(panels))], f"{title} (each stretched to full contrast)",
+                   ncols, interpolation="nearest")
+
+
+def top_patches(images: np.ndarray, maps: np.ndarray, filters: Sequence[int], field: int, stride: int,
+                k: int = 6, title: str = "Image patches that excite each filter most") -> plt.Figure:
+    """For each filter, the `k` image patches where its activation is largest (one per image).
+
+    `maps` are the layer's activations (n, H, W, C) for `images` (n, h, w, c); a map position (i, j)
+    sees the image patch of `field` pixels starting at (stride*i, stride*j) minus the padding,
+    so the patch is centred on (stride*i + stride//2, ...) and clipped at the borders.
+    """
+    images, maps = np.asarray(images), np.asarray(maps)
+    fig, axes = plt.subplots(len(filters), k, figsize=(1.1 * k, 1.15 * len(filters) + 0.5), squeeze=False)
+    half = field // 2
+    for row, f in enumerate(filters):
+        peak = maps[..., f].reshape(len(maps), -1).max(axis=1)
+        for col, n in enumerate(np.argsort(peak)[::-1][:k]):
+            i, j = np.unravel_index(np.argmax(maps[n, :, :, f]), maps.shape[1:3])
+            ci, cj = stride * i + stride // 2, stride * j + stride // 2
+            top, left = max(ci - half, 0), max(cj - half, 0)
+            patch = images[n, top:top + field, left:left + field]
+            ax = axes[row, col]
+            ax.imshow(patch.squeeze(), cmap="gray" if patch.shape[-1] == 1 else None, vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if col == 0:
+                ax.set_ylabel(f"filter {f}", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -53,11 +53,12 @@ def build_template_cnn(num_classes=10):
     ], name="template_cnn")
 
 
-def load_task(pretrained, n_train_per_class, n_val_per_class, seed):
+def load_task(pretrained, n_pool_per_class, n_test_per_class, seed):
     """The target task: cats vs dogs from CIFAR-10 (imagenet) or MNIST digits (template), as a Dataset
-    whose images have a channel axis. Introduced in notebook 04, section 2."""
+    whose images have a channel axis: a labelled pool (x_train) and test images (x_test).
+    Introduced in notebook 04, section 2."""
     if pretrained == "imagenet":     # offline this raises DataUnavailable, with the command that fetches the data
-        return data.load_cats_vs_dogs(n_train_per_class=n_train_per_class, n_val_per_class=n_val_per_class,
+        return data.load_cats_vs_dogs(n_train_per_class=n_pool_per_class, n_val_per_class=n_test_per_class,
                                       seed=seed)
     ds = data.load_mnist(seed=seed)                         # offline: 4,000 + 1,000 real digits
     ds.x_train, ds.x_test = ds.x_train[..., None], ds.x_test[..., None]   # 28x28 -> 28x28x1
@@ -70,6 +71,16 @@ def per_class_index(y, n_per_class, seed):
     n_classes = len(np.unique(y))
     n_per_class = data.clip_size(n_per_class, int(np.bincount(y).min()), "images per class")
     return data.stratified_subset(y, n_per_class * n_classes, seed=seed)
+
+
+def split_pool(y_pool, n_train_per_class, n_val_per_class, seed):
+    """Validation indices set aside first, then training indices from the rest (never the same image).
+    Returns (train, val, rest): `rest` is every pool image that may be trained on.
+    Introduced in notebook 04, section 2."""
+    val = per_class_index(y_pool, n_val_per_class, seed=seed)
+    rest = np.setdiff1d(np.arange(len(y_pool)), val)
+    train = rest[per_class_index(y_pool[rest], n_train_per_class, seed=seed)]
+    return train, val, rest
 
 
 def build_preprocess(pretrained, image_size):
@@ -116,25 +127,27 @@ def freeze_before(base, layer_name):
 
 
 # ---------------------------------------------------------------- the pretrained networks
-def template_manifest(path: Path | None = None) -> dict:
-    """The facts recorded when the template was trained (data, epochs, accuracy, SHA-256, ...)."""
-    path = Path(path or TEMPLATE_MANIFEST)
+def template_manifest(path: Path | None = None, name: str = "template_cnn") -> dict:
+    """The facts recorded when the template (or `name="template_bn_cnn"`, its BN variant) was trained
+    (data, epochs, accuracy, SHA-256, ...)."""
+    path = Path(path or _manifest_path(name))
     if not path.is_file():
         raise TemplateWeightsError(f"{path} is missing: run `make template` to train the template CNN.")
     return json.loads(Path(path).read_text())
 
 
-def template_weights_path(verify: bool = True) -> Path:
-    """Path of the shipped template weights, checked against the SHA-256 in the manifest."""
-    manifest = template_manifest()
-    path = Path(TEMPLATE_MANIFEST).parent / manifest["file"]
+def template_weights_path(verify: bool = True, name: str = "template_cnn") -> Path:
+    """Path of the shipped template weights (or `name`'s), checked against the SHA-256 in the manifest."""
+    manifest_path = Path(_manifest_path(name))
+    manifest = template_manifest(manifest_path)
+    path = manifest_path.parent / manifest["file"]
     if not path.is_file():
         raise TemplateWeightsError(f"{path} is missing: run `make template` to train it again (a few minutes).")
     if verify:
         got = file_digest(path)
         if got != manifest["sha256"]:
             raise TemplateWeightsError(
-                f"{path.name} has SHA-256 {got}, but {Path(TEMPLATE_MANIFEST).name} records {manifest['sha256']}: "
+                f"{path.name} has SHA-256 {got}, but {manifest_path.name} records {manifest['sha256']}: "
                 "the file was changed or truncated. Restore it from the repository or run `make template`.")
     return path
 
@@ -187,3 +200,65 @@ def weights_fingerprint(model: keras.Model) -> str:
     for w in model.weights:
         h.update(np.ascontiguousarray(keras.ops.convert_to_numpy(w), dtype=np.float32).tobytes())
     return h.hexdigest()
+
+
+# ---------------------------------------------------------------- the template with batch normalization (05)
+# A base with BatchNormalization layers, as in every modern pretrained network (ResNet, EfficientNet, ...),
+# for the fine-tuning trap that VGG16 and the plain template cannot show. Trained like the template
+# (`make template` = `tools/train_template.py` and `tools/train_template.py --bn`), shipped with its SHA-256.
+TEMPLATE_BN_WEIGHTS = PROJECT_ROOT / "data" / "template_bn_cnn.weights.h5"
+TEMPLATE_BN_MANIFEST = PROJECT_ROOT / "data" / "template_bn_cnn.json"
+
+
+def _manifest_path(name: str) -> Path:
+    """The manifest of a shipped template, looked up when called (the tests point it elsewhere)."""
+    manifests = {"template_cnn": TEMPLATE_MANIFEST, "template_bn_cnn": TEMPLATE_BN_MANIFEST}
+    if name not in manifests:
+        raise ValueError(f"name={name!r}: choose one of {tuple(manifests)}")
+    return Path(manifests[name])
+
+
+def build_template_bn_cnn(num_classes=10):
+    """The template CNN with batch normalization, untrained. Introduced in notebook 05, section 6."""
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1), name="image"),
+        layers.Conv2D(32, 3, padding="same", use_bias=False, name="block1_conv1"),   # BN's beta is the bias
+        layers.BatchNormalization(name="block1_bn"),
+        layers.Activation("relu", name="block1_relu"),
+        layers.MaxPooling2D(2, name="block1_pool"),                                  # 14x14x32
+        layers.Conv2D(64, 3, padding="same", use_bias=False, name="block2_conv1"),
+        layers.BatchNormalization(name="block2_bn"),
+        layers.Activation("relu", name="block2_relu"),
+        layers.MaxPooling2D(2, name="block2_pool"),                                  # 7x7x64
+        layers.Conv2D(128, 3, padding="same", use_bias=False, name="block3_conv1"),
+        layers.BatchNormalization(name="block3_bn"),
+        layers.Activation("relu", name="block3_relu"),
+        layers.MaxPooling2D(2, name="block3_pool"),                                  # 3x3x128
+        layers.Flatten(name="flatten"),                   # the "top": replaced when transferring
+        layers.Dense(128, activation="relu", name="fc1"),
+        layers.Dropout(0.5, name="fc1_dropout"),
+        layers.Dense(num_classes, activation="softmax", name="predictions"),
+    ], name="template_bn_cnn")
+
+
+def template_bn_manifest() -> dict:
+    """The facts recorded when the BN template was trained (data, epochs, accuracy, SHA-256, ...)."""
+    return template_manifest(name="template_bn_cnn")
+
+
+def template_bn_weights_path(verify: bool = True) -> Path:
+    """Path of the shipped BN template weights, checked against the SHA-256 in its manifest."""
+    return template_weights_path(verify=verify, name="template_bn_cnn")
+
+
+def load_template_bn_cnn(verify: bool = True) -> keras.Model:
+    """The BN template CNN with its shipped, checksum-verified weights (top included)."""
+    model = build_template_bn_cnn()
+    model.load_weights(template_bn_weights_path(verify=verify))
+    return model
+
+
+def template_bn_base(verify: bool = True) -> keras.Model:
+    """The BN template's convolutional base (up to block3_pool) with pretrained weights and moving statistics."""
+    full = load_template_bn_cnn(verify=verify)
+    return keras.Model(full.inputs, full.get_layer("block3_pool").output, name="template_bn_base")

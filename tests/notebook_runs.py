@@ -132,3 +132,22 @@ def assert_no_leaks(records: dict, at_least: int = 1) -> None:
         expanded = {part: (p["source"], splits.expand(p["runs"])) for part, p in parts.items()}
         assert not splits.overlaps(expanded), f"{name}: {splits.overlaps(expanded)}"
         assert all(len(idx) for _, idx in expanded.values()), f"{name}: an empty part"
+
+
+def assert_verdicts_consistent(verdicts: dict, text: str) -> int:
+    """Every recorded helpers.stats comparison (nested dicts allowed) has the verdict its own scores
+    give, and its sentence is printed in the notebook. Returns how many were checked."""
+    from helpers import stats
+
+    checked = 0
+    for value in verdicts.values():
+        if isinstance(value, dict) and "sentence" not in value:
+            checked += assert_verdicts_consistent(value, text)
+            continue
+        verdict, _, _ = stats.verdict_of(value["scores_a"], value["scores_b"])
+        assert value["verdict"] == verdict, value
+        again = stats.compare(value["a"], value["scores_a"], value["b"], value["scores_b"], value["what"])
+        assert again.sentence == value["sentence"], value
+        assert value["sentence"] in text, f"verdict not printed: {value['sentence']}"
+        checked += 1
+    return checked

@@ -149,9 +149,9 @@ def definitions(source: str) -> dict[str, str]:
 
 
 SHARED = [("03_improving_models", "helpers.timing", ["EpochTimer"]),
-          ("04_bottleneck_features", "helpers.transfer", ["build_template_cnn", "load_task", "per_class_index",
+          ("04_bottleneck_features", "helpers.transfer", ["build_template_cnn", "load_task", "per_class_index", "split_pool",
                                                           "build_preprocess", "output_layer", "loss_for", "build_head"]),
-          ("05_fine_tuning", "helpers.transfer", ["freeze_before"])]
+          ("05_fine_tuning", "helpers.transfer", ["freeze_before", "build_template_bn_cnn"])]
 
 
 @pytest.mark.parametrize("stem, module, names", SHARED, ids=[s for s, _, _ in SHARED])

@@ -121,6 +121,85 @@ def test_shared_lesson_code_builds_what_the_notebooks_expect(keras):
     assert sorted(np.bincount(y[index]).tolist()) == [3] * 10
 
 
+# ---------------------------------------------------------------- the template with batch normalization (05)
+def test_shipped_bn_template_matches_its_checksum_and_loads(keras):
+    manifest = transfer.template_bn_manifest()
+    path = transfer.template_bn_weights_path(verify=True)
+    assert path == transfer.TEMPLATE_BN_WEIGHTS and file_digest(path) == manifest["sha256"]
+    assert path.stat().st_size == manifest["size_bytes"] < 2_000_000
+    assert "BatchNormalization" in manifest["architecture"] and "Fashion-MNIST (60,000" in manifest["source_data"]
+    assert 0.8 < manifest["test_accuracy"] <= 1                # chance is 0.1
+    model = transfer.load_template_bn_cnn()
+    assert model.count_params() == manifest["params"]
+    assert transfer.weights_fingerprint(model) == manifest["weights_fingerprint"]   # moving statistics included
+    # the plain template's files are still the ones found by default
+    assert transfer.template_weights_path() == transfer.TEMPLATE_WEIGHTS
+    with pytest.raises(ValueError, match="choose one of"):
+        transfer.template_manifest(name="vgg")
+
+
+def test_a_changed_bn_weights_file_is_refused(tmp_path, monkeypatch):
+    manifest = transfer.template_bn_manifest()
+    shutil.copy(transfer.TEMPLATE_BN_WEIGHTS, tmp_path / manifest["file"])
+    (tmp_path / "template_bn_cnn.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(transfer, "TEMPLATE_BN_MANIFEST", tmp_path / "template_bn_cnn.json")
+    assert transfer.template_bn_weights_path() == tmp_path / manifest["file"]
+    with open(tmp_path / manifest["file"], "r+b") as f:     # flip one byte in the middle
+        f.seek(manifest["size_bytes"] // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(transfer.TemplateWeightsError, match="make template"):
+        transfer.template_bn_base()
+    assert transfer.template_weights_path() == transfer.TEMPLATE_WEIGHTS   # the plain template is unaffected
+    (tmp_path / manifest["file"]).unlink()
+    with pytest.raises(transfer.TemplateWeightsError, match="missing"):
+        transfer.template_bn_weights_path()
+
+
+def test_bn_template_base_has_batch_normalization_and_the_same_block_names(keras):
+    from keras import layers
+    base = transfer.template_bn_base()
+    assert base.output.shape[1:] == (3, 3, 128)
+    bns = [layer for layer in base.layers if isinstance(layer, layers.BatchNormalization)]
+    assert [layer.name for layer in bns] == ["block1_bn", "block2_bn", "block3_bn"]
+    for bn in bns:      # pretrained moving statistics, not the initial 0 and 1
+        assert not np.allclose(keras.ops.convert_to_numpy(bn.moving_variance), 1.0)
+    first = transfer.freeze_before(base, transfer.LAST_BLOCK["template"])
+    assert base.layers[first].name == "block3_conv1"
+    assert n_trainable(base) == 3 * 3 * 64 * 128 + 2 * 128     # conv kernel (no bias) + BN's gamma and beta
+    assert [layer.name for layer in base.layers if layer.trainable and layer.weights] == ["block3_conv1", "block3_bn"]
+    head = transfer.build_head(base.output.shape[1:], 10)
+    assert head.count_params() == HEAD_PARAMS_TEMPLATE
+
+
+def test_frozen_bn_layers_keep_their_moving_statistics_while_the_block_fine_tunes(keras):
+    """Notebook 05's recipe: BN layers set to trainable=False run in inference mode inside fit (Keras 3),
+    while a trainable BN layer updates its moving statistics. (`base(x, training=False)` is not asserted:
+    some Keras 3 versions let fit override it, which the notebook measures and reports.)"""
+    from keras import layers
+    x = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
+    y = np.arange(16) % 10
+    moved = {}
+    for freeze_bn in (False, True):
+        base = transfer.template_bn_base()
+        transfer.freeze_before(base, transfer.LAST_BLOCK["template"])
+        if freeze_bn:
+            for layer in base.layers:
+                if isinstance(layer, layers.BatchNormalization):
+                    layer.trainable = False
+        before = keras.ops.convert_to_numpy(base.get_layer("block3_bn").moving_mean).copy()
+        kernel = keras.ops.convert_to_numpy(base.get_layer("block3_conv1").kernel).copy()
+        inputs = keras.Input(shape=(28, 28, 1))
+        model = keras.Model(inputs, transfer.build_head(base.output.shape[1:], 10)(base(inputs)))
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-2), loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+        moved[freeze_bn] = float(np.abs(keras.ops.convert_to_numpy(base.get_layer("block3_bn").moving_mean)
+                                        - before).max())
+        assert not np.array_equal(keras.ops.convert_to_numpy(base.get_layer("block3_conv1").kernel), kernel)
+    assert moved[True] == 0.0 and moved[False] > 0.0
+
+
 # ---------------------------------------------------------------- the ImageNet path, offline
 def test_vgg16_imagenet_weights_missing_offline_raise_a_clear_error(keras, monkeypatch):
     monkeypatch.setenv("CNN_COURSE_OFFLINE", "1")
@@ -244,5 +323,21 @@ def test_train_template_script_regenerates_a_loadable_template(keras, tmp_path):
     assert manifest["epochs"] == 1 and manifest["source_data"].startswith("Fashion-MNIST (2,000")
     assert manifest["test_accuracy"] > 0.3                     # chance is 0.1
     model = transfer.build_template_cnn()
+    model.load_weights(weights)
+    assert transfer.weights_fingerprint(model) == manifest["weights_fingerprint"]
+
+
+@pytest.mark.slow
+def test_train_template_script_regenerates_a_loadable_bn_template(keras, tmp_path):
+    """A brief version of `make template`'s second step: the BN variant, 1 epoch on 2,000 images."""
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "train_template.py"), "--bn", "--epochs", "1",
+                          "--n-train", "2000", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert not (tmp_path / "template_cnn.json").exists()
+    manifest = json.loads((tmp_path / "template_bn_cnn.json").read_text())
+    weights = tmp_path / manifest["file"]
+    assert weights.name == "template_bn_cnn.weights.h5" and file_digest(weights) == manifest["sha256"]
+    assert "BatchNormalization" in manifest["architecture"] and manifest["test_accuracy"] > 0.3
+    model = transfer.build_template_bn_cnn()
     model.load_weights(weights)
     assert transfer.weights_fingerprint(model) == manifest["weights_fingerprint"]

@@ -200,7 +200,7 @@ def plot_seed_curves(curves: dict[str, Sequence[Sequence[float]]], ax: plt.Axes 
         if n > 1:
             std = runs.std(axis=0, ddof=1)
             ax.fill_between(xs, mean - std, mean + std, color=f"C{i}", alpha=0.2)
-    ax.set_title(title + (" (band: ±1 standard deviation over seeds)" if title else ""))
+    ax.set_title(title + ("\nband: ±1 standard deviation over seeds" if title else ""), fontsize=10)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if x is None:
@@ -228,14 +228,14 @@ def bar_seeds(scores: dict[str, Sequence[float]], ax: plt.Axes | None = None, ti
         ax.axhline(chance, ls="--", color="grey", label=f"chance ({chance:.2f})")
     ax.set_xticks(range(len(names)), names)
     ax.set_ylim(0, 1.05 if max(max(map(float, v)) for v in scores.values()) <= 1 else None)
-    ax.set_title(title + (" (mean, ±1 sd, dots: seeds)" if title else ""))
+    ax.set_title(title + ("\nmean, ±1 standard deviation, dots: single seeds" if title else ""), fontsize=10)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return ax
 
 
-def plot_first_layer(kernel: np.ndarray, title: str = "First-layer filters", ncols: int = 16) -> plt.Figure:
+def plot_first_layer(kernel: np.ndarray, title: str = "First-layer filters", ncols: int = 8) -> plt.Figure:
     """First-layer kernels (h, w, channels, filters): colour panels for RGB inputs (each filter
     stretched to 0..1), red/blue panels for one grey channel."""
     kernel = np.asarray(kernel, dtype=float)

@@ -188,7 +188,7 @@ helpers.check("correlation at (0, 0)", answer, keras_k[0, 0])
 # %% [markdown]
 # ## 4. Smoothing and gradient filters on a photograph
 #
-# A 2-D Gaussian kernel blurs; a **gradient** kernel such as Sobel's responds where brightness changes — edges. These hand-made filters are exactly what the first layer of a CNN tends to learn by itself.
+# A 2-D Gaussian kernel blurs; a **gradient** kernel such as Sobel's responds where brightness changes — edges. A CNN is not given such filters: it learns its own. The first-layer filters of a well-trained network often resemble these, roughly — blobs and edge detectors of several directions; a small network after a short training has noisier ones, only some of which look like edges (notebook 02 shows them).
 
 # %% tags=["nbval-ignore-output"]
 photo, provenance = data.load_sample_photo(PHOTO_SIZE)
@@ -219,6 +219,38 @@ plt.tight_layout(); plt.show()
 print("Gaussian kernel:", gaussian_2d.shape, "sums to", round(gaussian_2d.sum(), 6))
 print("Sobel x kernel sums to", sobel_x.sum(), "-> flat regions give 0, edges give large values")
 print("output shape with mode='same':", dx.shape, "= input shape", photo.shape)
+
+# %% [markdown]
+# ### ✏️ Exercise 2 — predict, run, explain: a wider Gaussian before the edge filter
+#
+# Blur the photograph with a Gaussian twice as wide (`sigma = 2 * SIGMA`), then apply the Sobel filters. **Predict** first: compared with the blur of width `SIGMA`, will the mean gradient magnitude (the average edge strength over the whole image) come out `"larger"`, `"smaller"` or `"about the same"`? Write your prediction, then **run** the check: it measures both. Then **explain** what the wider average does to the difference between neighbouring pixels. Try `wider = SIGMA / 2` next.
+
+# %% tags=["nbval-ignore-output"]
+answer = ...   # your prediction: "larger", "smaller" or "about the same"
+
+# %% tags=["nbval-ignore-output"]
+wider = 2 * SIGMA                                  # change me, then run again
+
+
+def edge_strength(sigma):
+    # mean gradient magnitude of the photograph blurred with a Gaussian of width sigma
+    g = gaussian_kernel_1d(sigma)
+    blurred = scipy.signal.convolve2d(photo, np.outer(g, g), mode="same", boundary="symm")
+    gx = scipy.signal.convolve2d(blurred, sobel_x, mode="same", boundary="symm")
+    gy = scipy.signal.convolve2d(blurred, sobel_y, mode="same", boundary="symm")
+    return float(np.hypot(gx, gy).mean())
+
+
+before, after = edge_strength(SIGMA), edge_strength(wider)
+outcome = "larger" if after > 1.02 * before else "smaller" if after < 0.98 * before else "about the same"
+print(f"mean gradient magnitude: sigma={SIGMA:g} -> {before:.2f}, sigma={wider:g} -> {after:.2f}: {outcome} "
+      f"(ratio {after / before:.2f})")
+helpers.check(f"edge strength with sigma={wider:g} instead of {SIGMA:g}", answer, outcome,
+              hint="a Gaussian averages neighbours: the wider it is, the more gently brightness changes between them")
+
+# %% tags=["solution", "nbval-check-output"]
+answer = outcome      # the measured outcome; the explanation is the exercise
+helpers.check(f"edge strength with sigma={wider:g} instead of {SIGMA:g}", answer, outcome)
 
 # %% [markdown]
 # ## 5. Depth, stride and zero padding
@@ -287,7 +319,7 @@ print("formula:           ", (output_size(100, 5, 2, 1),) * 2 + (10,))
 print("Keras parameters:", model.count_params(), "| formula:", 10 * params_per_filter(5, 3))
 
 # %% [markdown]
-# ### ✏️ Exercise 2 — AlexNet's first layer
+# ### ✏️ Exercise 3 — AlexNet's first layer
 # AlexNet (2012) starts with 96 filters of size 11×11 at stride 4, no padding, on a 227×227×3 image. What is the output width, and how many parameters does the layer have? Use the formulas (or paper), then run the check — it compares with a real Keras layer.
 
 # %% tags=["nbval-ignore-output"]
@@ -420,13 +452,21 @@ if FAMOUS_MODELS:
         keras.backend.clear_session()
 pd.DataFrame(famous).T
 
+# %% [markdown]
+# Where do VGG16's parameters sit? Its convolutional base is 13 layers of 3×3 filters; on top, three dense layers read the 7×7×512 feature maps. Building it with and without that top (`include_top=False`) tells us how the parameters split:
+
 # %% tags=["nbval-check-output"]
 if FAMOUS_MODELS:
-    # most of VGG16's weights sit in its dense top: the first Dense layer alone has 7*7*512*4096 + 4096
-    print("first dense layer of VGG16:", 7 * 7 * 512 * 4096 + 4096, "parameters")
+    total, base = famous["VGG16"]["parameters"], famous["VGG16 without top"]["parameters"]
+    first_dense = 7 * 7 * 512 * 4096 + 4096      # the first Dense layer: 7x7x512 inputs, 4,096 units
+    print(f"VGG16: {total:,} parameters; {base:,} in the convolutional base, "
+          f"{total - base:,} ({(total - base) / total:.0%}) in the three dense layers on top")
+    print(f"the first dense layer alone: {first_dense:,} parameters ({first_dense / total:.0%} of the network)")
+else:
+    print("FAMOUS_MODELS = False: the networks were not built")
 
 # %% [markdown]
-# VGG16 has 138,357,544 parameters, but only 14,714,688 of them are in its convolutional base: about 90 % sit in the three dense layers on top. Transfer learning (notebooks 04 and 05) keeps the convolutional base and replaces that top.
+# Transfer learning (notebooks 04 and 05) keeps the convolutional base, whose filters are general, and replaces the large dense top with a small one for the new task.
 
 # %% [markdown]
 # ## Summary

@@ -68,7 +68,7 @@ transfer.describe_pretrained(PRETRAINED);
 # %% [markdown]
 # ## 1. Two paths to the same lesson
 #
-# The lecture's experiment needs two downloads: VGG16's ImageNet weights and the cats-and-dogs images (here the cat and dog classes of CIFAR-10). With `PRETRAINED = "imagenet"` this notebook runs exactly that, once `make data` has fetched the files; without them it stops at the data cell with a message saying how to get them. Offline, the same ideas run on a smaller pair: a **template CNN** that this course pretrained on all 60,000 Fashion-MNIST images (clothes, shoes and bags; `tools/train_template.py` retrains it, `data/template_cnn.json` records how), reused for handwritten **digits** from MNIST. Both are real transfer learning: a network trained on a large *source* data set gives its convolutional base to a different *target* task that has few labels. The differences are of scale. VGG16's base has 14.7 million parameters learned from 1.2 million photos, which include many breeds of dogs and cats; the template's base has 92,672 parameters learned from small grey pictures of clothing, which look less like digits than ImageNet's photos look like CIFAR's pets. So expect smaller gains on the template path, and read every number below as *this* path's result.
+# The lecture's experiment needs two downloads: VGG16's ImageNet weights and the cats-and-dogs images (here the cat and dog classes of CIFAR-10). With `PRETRAINED = "imagenet"` this notebook runs exactly that, once `make data` has fetched the files; without them it stops at the data cell with a message saying how to get them. Offline, the same ideas run on a smaller pair: a **template CNN** that this course pretrained on all 60,000 Fashion-MNIST images (clothes, shoes and bags; `tools/train_template.py` retrains it, `data/template_cnn.json` records how), reused for handwritten **digits** from MNIST. Both are real transfer learning: a network trained on a large *source* data set gives its convolutional base to a different *target* task that has few labels. The differences are of scale. VGG16's base has 14.7 million parameters learned from 1.2 million photos, which include many breeds of dogs and cats; the template's base has under a hundred thousand (counted in section 4) learned from small grey pictures of clothing, which look less like digits than ImageNet's photos look like CIFAR's pets. So expect smaller gains on the template path, and read every number below as *this* path's result.
 
 # %% [markdown]
 # ## 2. The data: training, validation and test images
@@ -243,14 +243,11 @@ print(f"one scratch model: {seconds_scratch:.1f} s for {EPOCHS} epochs")
 # Augmentation is a regulariser: it makes the task harder so that the network cannot memorise the training images. That pays when the network would otherwise over-fit and when there are epochs enough to learn the harder task. Does it pay here? The curves show the mean over seeds with a band of ±1 standard deviation; the verdict below them is computed from the best validation epoch of each run.
 
 # %% tags=["nbval-ignore-output"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-for augment, label in [(True, "augmented"), (False, "not augmented")]:
-    for ax, key, name in [(axes[0], "accuracy", "training"), (axes[1], "val_accuracy", "validation")]:
-        plots.plot_seed_curves({f"{label}, {name}": [h.history[key] for _, h in scratch_runs[augment]]}, ax=ax,
-                               title=f"From scratch: {name} accuracy", ylabel=f"{name} accuracy")
-for ax in axes:        # one legend per panel, both lines
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles, labels)
+fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+for ax, key, name in [(axes[0], "accuracy", "training"), (axes[1], "val_accuracy", "validation")]:
+    plots.plot_seed_curves({label: [h.history[key] for _, h in scratch_runs[augment]]
+                            for augment, label in [(True, "augmented"), (False, "not augmented")]},
+                           ax=ax, title=f"From scratch: {name} accuracy", ylabel=f"{name} accuracy")
 plt.tight_layout()
 plt.show()
 augmentation_verdict = stats.compare("augmented", best_val[True], "not augmented", best_val[False],

@@ -17,7 +17,8 @@ def test_checked_cells_match_the_stored_outputs(executed):
 
 
 def test_the_lecture_numbers_at_defaults(executed):
-    rec = records(executed(STEM))["results"]
+    nb = executed(STEM)
+    rec = records(nb)["results"]
     assert rec["worked_example"] == [[-10, 45], [-60, 25]]
     assert rec["padded_shape"] == [106, 106]
     assert rec["example_output_shape"] == [100, 100, 10]
@@ -25,6 +26,11 @@ def test_the_lecture_numbers_at_defaults(executed):
     assert rec["chain_features"] == 17 * 17 * 64
     assert rec["famous"]["VGG16"]["parameters"] == 138_357_544
     assert rec["famous"]["VGG16 without top"]["parameters"] == 14_714_688
+    # no typed result in the prose: the VGG16 split of parameters is printed from the built networks
+    prose = "".join(c.source for c in nb.cells if c.cell_type == "markdown" and not c.source.startswith("## Summary"))
+    assert "138,357,544" not in prose and "14,714,688" not in prose and "exactly what" not in prose
+    outputs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "VGG16: 138,357,544 parameters; 14,714,688 in the convolutional base" in outputs
 
 
 def test_a_copy_runs_from_another_folder_with_the_switch_off(tmp_path, monkeypatch):
@@ -34,12 +40,20 @@ def test_a_copy_runs_from_another_folder_with_the_switch_off(tmp_path, monkeypat
     copy.mkdir()
     shutil.copy(NOTEBOOKS / f"{STEM}.ipynb", copy / f"{STEM}.ipynb")
     monkeypatch.setattr("notebook_runs.NOTEBOOKS", copy)
-    nb = execute(STEM, tmp_path, tmp_path, FAMOUS_MODELS=False, PHOTO_SIZE=64)
+    nb = execute(STEM, tmp_path, tmp_path, FAMOUS_MODELS=False, PHOTO_SIZE=64, SIGMA=1.0)
     rec = records(nb)["results"]
     assert rec["famous"] == {}                               # the parameter really switched the section off
     outputs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     height, width = map(int, re.search(r"greyscale (\d+)x(\d+)", outputs).groups())
     assert min(height, width) == 64                          # the photograph was resized as asked
+    # with another size and sigma, every exercise's solution still passes its own check
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    assert len(solutions) >= 3
+    for cell in solutions:
+        assert any("[ok]" in o.get("text", "") for o in cell.outputs), cell.source[:60]
+    assert "[x] " not in outputs
+    # the predict-run-explain exercise printed the outcome it checks against, measured in this run
+    assert re.search(r"sigma=1 -> [\d.]+, sigma=2 -> [\d.]+: (larger|smaller|about the same)", outputs)
 
 
 @pytest.mark.parametrize("params, named", [({"SIGMAA": 3.0}, "SIGMAA"), ({"PHOTO_SIZE": -5}, "PHOTO_SIZE"),

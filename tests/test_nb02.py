@@ -1,17 +1,63 @@
-"""Notebook 02 (Keras basics, dense vs CNNs): the default run, and a small run on Fashion-MNIST."""
+"""Notebook 02 (Keras basics, dense vs CNNs): the default run, and one small run with another seed and data set."""
 import math
 
-import papermill
 import pytest
 
+from helpers import stats
 from helpers.data import fashion_mnist_available, load_mnist
-from notebook_runs import run_parameter_check, checked_cell_count, checked_cell_differences, records, stored
+from notebook_runs import (assert_no_leaks, checked_cell_count, checked_cell_differences, records,
+                           run_parameter_check, stored)
 
 pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("nb02")]
 STEM = "02_keras_mnist"
 PARAMS = {"dense 784-32-10": 25_450, "tiny CNN": 61_482, "second CNN": 166_986, "LeNet-5 style": 61_706}
-SMALL = dict(N_TRAIN=1000, N_TEST=500, EPOCHS=2, BATCH_SIZE=32, FILTER_EPOCHS=2,
-             GRID_EPOCHS=[1], GRID_HIDDEN=[32], GRID_CV=2)
+SEEDED = ["dense 784-32-10", "tiny CNN"]
+SMALL = dict(N_TRAIN=1000, N_TEST=300, EPOCHS=2, BATCH_SIZE=64, FILTER_EPOCHS=1,
+             GRID_EPOCHS=[1], GRID_HIDDEN=[32], GRID_CV=2, SEED=7, SEEDS=[7, 8])
+
+
+def outputs_text(nb) -> str:
+    """What the executed notebook shows as text: stdout and the plain-text form of results."""
+    return "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                   for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def assert_splits(rec, n_train, n_test):
+    """One split, made once, with disjoint parts that cover the training and test images."""
+    assert_no_leaks(rec)
+    split = rec["split:02"]
+    sizes = {part: sum(b - a for a, b in p["runs"]) for part, p in split.items()}
+    assert sizes["train"] + sizes["validation"] == n_train and sizes["test"] == n_test
+    assert split["train"]["source"] == split["validation"]["source"] != split["test"]["source"]
+
+
+def assert_verdicts_follow_the_numbers(rec, nb, n_seeds):
+    """Every printed verdict is the one the recorded scores give, and the sentence is in the output."""
+    text = outputs_text(nb)
+    comparisons = {k: v for k, v in rec["comparisons"].items() if isinstance(v, dict)}
+    assert set(comparisons) == {"validation", "exercise 4", "test"}
+    for key, c in comparisons.items():
+        assert len(c["scores_a"]) == len(c["scores_b"]) == n_seeds, key
+        verdict, diff, _ = stats.verdict_of(c["scores_a"], c["scores_b"])
+        assert verdict == c["verdict"] and math.isclose(diff, c["diff"]), key
+        sentence = stats.compare(c["a"], c["scores_a"], c["b"], c["scores_b"], what=c["what"]).sentence
+        assert sentence == c["sentence"] and sentence in text, key
+        if verdict in (stats.AHEAD, stats.BEHIND):
+            better, worse = (c["a"], c["b"]) if verdict == stats.AHEAD else (c["b"], c["a"])
+            assert f"{better} is ahead of {worse}." in sentence
+        else:
+            assert "is ahead of" not in sentence
+    # the test-set comparison is the one the final summary states, on the test accuracies of the seeded runs
+    assert f"verdict on the test set: {comparisons['test']['sentence']}" in text
+    assert (comparisons["test"]["a"], comparisons["test"]["b"]) == ("tiny CNN", "dense 784-32-10")
+
+
+def assert_solutions_pass(nb):
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    assert len(solutions) >= 4
+    for cell in solutions:
+        assert any("[ok]" in o.get("text", "") for o in cell.outputs), cell.source[:60]
+    assert "[x] " not in outputs_text(nb)
 
 
 def test_checked_cells_match_the_stored_outputs(executed):
@@ -20,47 +66,55 @@ def test_checked_cells_match_the_stored_outputs(executed):
 
 
 def test_results_at_defaults(executed):
-    rec = records(executed(STEM))
+    nb = executed(STEM)
+    rec = records(nb)
     offline = load_mnist()                                  # what the notebook's loader finds on this machine
     assert rec["data"]["name"] == offline.name and rec["data"]["n_train"] == len(offline.x_train)
     assert rec["data"]["n_test"] == len(offline.x_test)
+    assert_splits(rec, len(offline.x_train), len(offline.x_test))
     results = rec["results"]
     assert {name: row["parameters"] for name, row in results.items()} == PARAMS   # the lecture's counts
     assert rec["small_cnn"]["conv1_shape"] == [3, 3, 1, 8] and rec["small_cnn"]["conv2_shape"] == [3, 3, 8, 8]
-    assert rec["labels"]["demo_steps_per_epoch"] == math.ceil(min(1000, len(offline.x_train)) / 100)
+    assert rec["labels"]["demo_steps_per_epoch"] == math.ceil(rec["labels"]["n_demo"] / 100)
     # one-hot and sparse labels give the same training from the same start
     assert rec["labels"]["loss_gap"] < 1e-4 and rec["labels"]["weight_gap"] < 1e-4
-    # well above chance (0.1), and the CNN ahead of the dense net
+    # well above chance (0.1); the epoch was chosen on validation
     for name, row in results.items():
-        assert row["test accuracy"] > 0.4, name
-        assert row["s per epoch"] > 0
-    assert results["second CNN"]["test accuracy"] > results["dense 784-32-10"]["test accuracy"]
-    assert rec["small_cnn"]["test_accuracy"] > 0.4
+        assert row["validation accuracy"] > 0.4 and row["test accuracy"] > 0.4, name
+        assert 1 <= row["chosen epoch"] <= 5 and row["s per epoch"] > 0
+    assert rec["small_cnn"]["validation_accuracy"] > 0.4
     # the grid search ran over the notebook's grid, with folds that see every class
     assert set(rec["grid"]["best_params"]) == {"epochs", "model__hidden_size"}
     assert rec["grid"]["best_params"]["epochs"] in [1, 3] and rec["grid"]["best_params"]["model__hidden_size"] in [32, 256]
-    assert rec["grid"]["best_score"] > 0.25
+    assert rec["grid"]["best_score"] > 0.25 and rec["grid"]["validation_accuracy"] > 0.25
+    assert_verdicts_follow_the_numbers(rec, nb, n_seeds=3)
+    assert_solutions_pass(nb)
 
 
-@pytest.mark.skipif(not fashion_mnist_available(),
-                    reason="Fashion-MNIST not available offline (Debian's dataset-fashion-mnist or make data)")
-def test_small_run_fashion_mnist(run_notebook):
-    rec, nb = run_notebook(STEM, DATASET="fashion_mnist", **SMALL)
-    assert rec["data"]["name"] == "Fashion-MNIST" and rec["data"]["n_train"] == 1000
-    assert rec["data"]["class_names"][0] == "T-shirt/top" and "Ankle boot" in rec["data"]["class_names"]
+def test_small_run_with_another_seed_and_data_set(run_notebook):
+    """Another seed (and Fashion-MNIST where available): the verdicts still follow the numbers."""
+    dataset = "fashion_mnist" if fashion_mnist_available() else "mnist"
+    rec, nb = run_notebook(STEM, DATASET=dataset, **SMALL)
+    assert rec["data"]["n_train"] == 1000 and rec["data"]["n_test"] == 300
+    if dataset == "fashion_mnist":
+        assert rec["data"]["name"] == "Fashion-MNIST"
+        assert rec["data"]["class_names"][0] == "T-shirt/top" and "Ankle boot" in rec["data"]["class_names"]
+    assert_splits(rec, 1000, 300)
     assert rec["results"]["second CNN"]["parameters"] == 166_986
-    for name in ["dense 784-32-10", "second CNN"]:
-        assert rec["results"][name]["test accuracy"] > 0.4, name
     assert rec["grid"]["best_params"] == {"epochs": 1, "model__hidden_size": 32}
-    assert rec["grid"]["best_score"] > 0.25
+    assert_verdicts_follow_the_numbers(rec, nb, n_seeds=2)
+    assert_solutions_pass(nb)
+    # the summary marks the lecture's MNIST numbers as not comparable when the task is another one
+    assert ("is another task" in outputs_text(nb)) == (dataset == "fashion_mnist")
 
 
 @pytest.mark.parametrize("params, named", [({"EPOCH": 1}, "Unknown parameter"), ({"N_TRAIN": -5}, "N_TRAIN"),
-                                           ({"GRID_CV": 1}, "GRID_CV"), ({"VALIDATION_SPLIT": 0}, "VALIDATION_SPLIT")])
+                                           ({"GRID_CV": 1}, "GRID_CV"), ({"VALIDATION_SPLIT": 0}, "VALIDATION_SPLIT"),
+                                           ({"SEEDS": [1, 1]}, "SEEDS"), ({"SEEDS": []}, "SEEDS")])
 def test_bad_parameters_fail_clearly_before_any_training(params, named):
     with pytest.raises(ValueError, match=named):
         run_parameter_check(STEM, **params)
 
 
 def test_good_parameters_pass_the_same_check():
-    run_parameter_check(STEM, EPOCHS=3, N_TRAIN=None, DATASET="fashion_mnist", VALIDATION_SPLIT=0.2)
+    run_parameter_check(STEM, EPOCHS=3, N_TRAIN=None, DATASET="fashion_mnist", VALIDATION_SPLIT=0.2, SEEDS=[1, 2])

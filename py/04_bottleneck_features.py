@@ -63,7 +63,9 @@ n_train_per_class = N_TRAIN_PER_CLASS or (1000 if IMAGENET else 30)
 n_val_per_class = N_VAL_PER_CLASS or (200 if IMAGENET else 50)
 n_test_per_class = N_TEST_PER_CLASS or (200 if IMAGENET else 100)
 flip = IMAGENET if AUGMENT_FLIP is None else AUGMENT_FLIP
-transfer.describe_pretrained(PRETRAINED);
+transfer.describe_pretrained(PRETRAINED)
+if IMAGENET:    # before the long cells: what this path costs on a CPU (measured with tools/measure_imagenet_cost.py)
+    helpers.estimate.imagenet_cost_estimate(2 * n_train_per_class, 2 * (n_val_per_class + n_test_per_class), IMAGE_SIZE)
 
 # %% [markdown]
 # ## 1. Two paths to the same lesson
@@ -348,7 +350,7 @@ plt.show()
 # %% tags=["nbval-ignore-output"]
 probe_layer, field, stride = ("block3_conv3", 40, 4) if IMAGENET else ("block2_conv1", 8, 2)   # receptive field, in pixels
 probe = keras.Model(base.inputs, base.get_layer(probe_layer).output)
-sample = x_pool[rest][:500]
+sample = x_pool[rest][:200 if IMAGENET else 500]     # a few hundred images are enough
 seen = keras.ops.convert_to_numpy(preprocess(sample)) if not IMAGENET else keras.applications.vgg16.preprocess_input(
     keras.ops.convert_to_numpy(layers.Resizing(IMAGE_SIZE, IMAGE_SIZE)(sample)))
 maps = probe.predict(seen, batch_size=64, verbose=0)
@@ -561,7 +563,9 @@ curve = pd.DataFrame({"scratch": [str(stats.spread(s)) for s, _ in curve_scores.
                       "gain (points)": [round(100 * v.diff, 1) for v in curve_verdicts.values()],
                       "verdict": [v.verdict for v in curve_verdicts.values()]},
                      index=pd.Index(list(curve_scores), name="labelled per class"))
-print(curve.to_string())
+print(curve.to_string(), end="\n\n")
+for verdict in curve_verdicts.values():
+    print(verdict)
 
 # %% tags=["nbval-ignore-output"]
 if CURVE:

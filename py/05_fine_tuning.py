@@ -65,7 +65,10 @@ IMAGENET = PRETRAINED == "imagenet"
 n_train_per_class = N_TRAIN_PER_CLASS or (1000 if IMAGENET else 30)
 n_val_per_class = N_VAL_PER_CLASS or (200 if IMAGENET else 50)
 n_test_per_class = N_TEST_PER_CLASS or (200 if IMAGENET else 100)
-transfer.describe_pretrained(PRETRAINED);
+transfer.describe_pretrained(PRETRAINED)
+if IMAGENET:    # before the long cells: what this path costs on a CPU (measured with tools/measure_imagenet_cost.py)
+    helpers.estimate.imagenet_cost_estimate(2 * n_train_per_class, 2 * n_val_per_class, IMAGE_SIZE,
+                                            epochs=EPOCHS * 7 * len(SEEDS))     # 7 fine-tuning runs per seed
 
 # %% [markdown]
 # ## 1. The same data and the same base as in 04
@@ -327,7 +330,7 @@ def fine_tune(model, learning_rate, epochs=EPOCHS, optimizer=None):
                      verbose=0, callbacks=[keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=epochs,
                                                                          restore_best_weights=True)])
 
-pretrained = {layer.name: [w.copy() for w in layer.get_weights()] for layer in build_base().layers}
+pretrained = {layer.name: [w.copy() for w in layer.get_weights()] for layer in build_base().layers if layer.weights}
 
 def moved(model, layer_name=last_block):
     """Distance of a layer's kernel from its pretrained value, relative to the pretrained kernel's size."""
@@ -356,7 +359,7 @@ runs = {"lecture": run("SGD 1e-4 (the lecture's rate)", learning_rate=1e-4)}
 fine_tuned_base = runs["lecture"]["models"][0].layers[-2]
 first = [layer.name for layer in fine_tuned_base.layers].index(last_block)
 still_trainable = [layer.name for layer in fine_tuned_base.layers if layer.trainable and layer.weights]
-frozen_unchanged = all(np.array_equal(w, w0) for layer in fine_tuned_base.layers[:first]
+frozen_unchanged = all(np.array_equal(w, w0) for layer in fine_tuned_base.layers[:first] if layer.weights
                        for w, w0 in zip(layer.get_weights(), pretrained[layer.name]))
 print(f"layers with trainable weights: {still_trainable}; frozen weights unchanged: {frozen_unchanged}")
 

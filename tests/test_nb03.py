@@ -1,6 +1,7 @@
 """Notebook 03 (dropout, batch normalization, improving a model): the default run, recorded and compared,
 and a second run with another seed whose printed verdicts must follow its own recorded numbers."""
 import math
+import re
 
 import nbformat
 import pytest
@@ -18,6 +19,11 @@ DEFAULTS = dict(N_TRAIN=1500, SEEDS=[42, 43, 44], WIDTHS=[32, 128], DEPTHS=[1, 2
 SMALL = dict(SEED=7, SEEDS=[7, 8], N_TRAIN=300, N_VAL=150, N_TEST=200, N_OVERFIT=150, DENSE_EPOCHS=3, EPOCHS=2,
              WIDTHS=[16], DEPTHS=[1, 2], ACTIVATIONS=["relu"], OPTIMIZERS=["Adam"], LEARNING_RATES=[1.0],
              BATCH_SIZES=[64])
+# one seed, one width (section 2's 1,024 units), one batch size, one depth: no verdict may compare a run with
+# itself, and no spread may print as "nan"
+DEGENERATE = dict(SEED=3, SEEDS=[3], N_TRAIN=200, N_VAL=100, N_TEST=100, N_OVERFIT=100, DENSE_EPOCHS=2, EPOCHS=2,
+                  WIDTHS=[1024], DEPTHS=[1], ACTIVATIONS=["relu"], OPTIMIZERS=["Adam"], LEARNING_RATES=[1e-3],
+                  BATCH_SIZES=[64])
 
 
 def stdout_of(nb) -> str:
@@ -43,7 +49,8 @@ def assert_verdict_follows_numbers(v: dict, text: str) -> None:
     sentence = v["sentence"]
     assert sentence in text, f"not printed: {sentence}"
     diff = stats.spread(v["scores_a"]).mean - stats.spread(v["scores_b"]).mean
-    if v.get("kind") == "one run":                       # one run each, noise from a measured seed spread
+    kind = v.get("kind", "")
+    if kind.startswith("one run"):                       # one run each, noise from a measured seed spread
         sd = v["sd"]
         if sd is None or math.isnan(sd):
             expected = stats.UNKNOWN
@@ -56,7 +63,7 @@ def assert_verdict_follows_numbers(v: dict, text: str) -> None:
         assert "within the noise" in sentence and "no winner" in sentence, sentence
     elif expected == stats.UNKNOWN:
         assert "unknown" in sentence, sentence
-    elif v.get("kind") == "lower is better":
+    elif kind.endswith("lower is better"):
         lower, higher = (v["a"], v["b"]) if diff < 0 else (v["b"], v["a"])
         assert f"{lower} is lower than {higher}" in sentence, sentence
     else:
@@ -141,6 +148,19 @@ def test_results_at_defaults(executed):
     sweep = rec["improving"]["lr_sweep"]
     assert sweep["learning_rates"] == DEFAULTS["LEARNING_RATES"] and set(sweep) == {"learning_rates", "SGD", "Adam", "chosen"}
     assert set(rec["improving"]["activations"]["val"]) == {"relu", *DEFAULTS["ACTIVATIONS"]}
+    # the cost of an epoch is judged one step up in batch size at a time
+    assert len(batch["cost_verdicts"]) == len(DEFAULTS["BATCH_SIZES"]) - 1
+    # single-run dense verdicts use the larger of the two measured seed spreads
+    improving = rec["improving"]
+    assert improving["dense_sd"] == max(improving["wide_sd"], improving["depth_sd"])
+    assert improving["width"]["verdict"]["sd"] == improving["dense_sd"]
+    # section 6 states a test-set verdict for each pair of neighbouring depths
+    depth_keys = [k for k in rec["results"]["test_verdicts"] if k.startswith("depth ")]
+    assert len(depth_keys) == len(DEFAULTS["DEPTHS"]) - 1
+    # exercise 2's nets are named after their rate, so other rates make other rows of the results table
+    assert {row["model"] for row in rows if row["experiment"].startswith("exercise 2")} == {"dense_dropout_0_8"}
+    # exercise 2 also judges the validation loss, and names the loss that moved the gap
+    assert rec["dropout_rate"]["driver"] in ("training", "validation")
     # section 4's ratio is computed from the run, not typed
     assert rec["batch_norm"]["variance_ratio_099"] > 1
 
@@ -150,6 +170,22 @@ def test_verdicts_follow_the_numbers_with_another_seed(run_notebook):
     assert_truthful(rec, nb, SMALL["SEEDS"])
     assert rec["improving"]["seed"] == SMALL["SEEDS"][0]
     assert len(rec["split:03 CNNs"]["train"]["runs"]) == 1 and rec["split:03 CNNs"]["train"]["runs"][0] == [0, 300]
+
+
+def test_degenerate_parameters_compare_nothing_with_itself(run_notebook):
+    rec, nb = run_notebook(STEM, **DEGENERATE)
+    text = stdout_of(nb)
+    assert not re.search(r"\bnan\b", text, re.IGNORECASE), [l for l in text.splitlines() if "nan" in l.lower()]
+    found = list(verdicts_in(rec))
+    assert found
+    for v in found:
+        assert_verdict_follows_numbers(v, text)
+        assert v["a"] != v["b"], v["sentence"]
+        assert v["verdict"] == stats.UNKNOWN, v["sentence"]          # one seed: no spread, no winner
+    assert rec["improving"]["width"]["verdict"] is None and rec["improving"]["batch_size"]["verdict"] is None
+    assert "nothing to compare" in text
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    assert all(any("[ok]" in out.get("text", "") for out in cell.outputs) for cell in solutions)
 
 
 @pytest.mark.parametrize("params, named", [({"EPOCH": 1}, "EPOCH"), ({"N_TRAIN": 0}, "N_TRAIN"),

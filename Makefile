@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 # JupyterLab refuses to start as root (as in most containers) unless told it may
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test test-unit test-backends run lab data outputs sync template student clean
+.PHONY: setup test test-unit test-backends run lab data outputs sync template student slides site node clean
 
 setup: $(STAMP)
 
@@ -18,12 +18,19 @@ $(STAMP): requirements.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+## node_modules/: reveal.js, MathJax 2, require.js and jQuery from npm (package-lock.json), for make slides/site
+NODE_STAMP := node_modules/.installed
+node: $(NODE_STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## make test: unit tests, then every notebook executed once at its defaults (stored outputs compared,
 ## recorded results asserted) and a few small papermill runs for what the defaults do not cover
-test: setup
+test: setup $(NODE_STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup
 
-test-unit: setup
+test-unit: setup $(NODE_STAMP)
 	$(PY) -m pytest -m "not notebook"
 
 ## make test-backends: the small papermill runs on other Keras backends (installs them into .venv);
@@ -45,7 +52,7 @@ test-backends: setup
 run: setup
 	$(PY) tools/run_notebooks.py
 
-## make lab: open JupyterLab on the notebooks
+## make lab: open JupyterLab on the notebooks (RISE slideshows: Alt+R in a notebook, see the README)
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks $(ROOT_FLAG)
 
@@ -69,8 +76,17 @@ template: setup
 clean:
 	rm -rf build .pytest_cache
 
-## make student: notebook copies without solution cells and without outputs, in build/student/
+## make student: notebook copies without solution cells and without outputs, in build/student/; a copy
+## edited since it was generated is never overwritten (the tool names it and exits non-zero)
+STUDENT_DIR ?= build/student
 student: setup
-	$(VENV)/bin/jupyter nbconvert --to notebook --output-dir build/student \
-	  --TagRemovePreprocessor.enabled=True --TagRemovePreprocessor.remove_cell_tags='["solution"]' \
-	  --ClearOutputPreprocessor.enabled=True notebooks/[0-9][0-9]_*.ipynb
+	$(PY) tools/make_student.py --out $(STUDENT_DIR)
+
+## make slides: one reveal.js deck per notebook in build/slides/ from the stored outputs (SOLUTIONS=1 keeps solutions)
+SOLUTIONS ?=
+slides: setup $(NODE_STAMP)
+	$(PY) tools/build_html.py slides $(if $(filter 1,$(SOLUTIONS)),--solutions,)
+
+## make site: the course as static HTML in build/site/ (index.html + one page per notebook), offline from disk
+site: setup $(NODE_STAMP)
+	$(PY) tools/build_html.py site $(if $(filter 1,$(SOLUTIONS)),--solutions,)

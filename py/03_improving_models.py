@@ -326,7 +326,7 @@ if beyond or within:
 helpers.record("dropout", {"rows": rows, "verdicts": dropout_verdicts})
 
 # %% [markdown]
-# Why loss and accuracy can tell different stories. The **loss** measures how much probability a net gives to the right class, so it notices over-confidence; **accuracy** only counts the top class. A memorising net can keep its validation accuracy while its validation loss climbs, because it becomes very sure of its wrong answers. Dropout's first effect is usually on the loss. In accuracy, 500 validation images make one image 0.2 points, and a difference of a point or two between two nets is within the seed-to-seed noise — which is why the accuracy verdict above may well be "no winner". That matches the lecture's experience: dropout needs a bigger net-to-data mismatch, or more epochs than a CPU affords on all of MNIST, to win clearly in accuracy.
+# Why loss and accuracy can tell different stories. The **loss** measures how much probability a net gives to the right class, so it notices over-confidence; **accuracy** only counts the top class. A memorising net can keep its validation accuracy while its validation loss climbs, because it becomes very sure of its wrong answers. Dropout's first effect is usually on the loss. In accuracy, every validation image is a step of 100 / (number of validation images) points, and the seed-to-seed noise printed with each verdict says how large a difference must be to count — which is why the accuracy verdict above may well be "no winner". That matches the lecture's experience: dropout needs a bigger net-to-data mismatch, or more epochs than a CPU affords on all of MNIST, to win clearly in accuracy.
 
 # %% [markdown]
 # ### ✏️ Exercise 2 — predict, run, explain: a higher dropout rate
@@ -367,7 +367,7 @@ print(f"the gap changed by {d_val - d_train:+.3f} = validation loss {d_val:+.3f}
 if val_verdict["verdict"] == stats.AHEAD:
     print(f"the validation loss rose beyond the noise: at rate {new_rate} the net predicts unseen images worse"
           + (", and the gap narrowed only because the training loss rose even more — the net underfits"
-             if d_val - d_train < 0 else ""))
+             if rate_verdict["verdict"] == stats.BEHIND and d_val - d_train < 0 else ""))
 elif val_verdict["verdict"] == stats.BEHIND:
     print(f"the validation loss fell beyond the noise: rate {new_rate} helped on unseen images")
 elif val_verdict["verdict"] == stats.NOISE:
@@ -613,7 +613,7 @@ for verdict in bn_verdicts.values():
     print(verdict["sentence"])
 
 # %% [markdown]
-# What to expect, and why. Batch normalization usually helps most **early**: by keeping every layer's inputs at a steady scale it lets the first epoch make more progress, which is the lecture's point — the "epoch 1" verdicts above say whether this run shows it. Later the nets without BN catch up, so the gap at the last epochs is often smaller, or noise. And each BN layer adds work to every step, so a BN epoch usually costs more seconds; on a net this small the fixed cost of each step can hide it — the "seconds per epoch" verdict says which it was here (timings also depend on what else the machine is doing).
+# What to expect, and why. Batch normalization usually helps most **early**: by keeping every layer's inputs at a steady scale it lets the first epoch make more progress, which is the lecture's point — the "epoch 1" verdicts above say whether this run shows it. Later the nets without BN can catch up, so the gap at the last epochs may shrink; the "last epochs" verdict says whether it closed. And each BN layer adds work to every step, so a BN epoch usually costs more seconds; on a net this small the fixed cost of each step can hide it — the "seconds per epoch" verdict says which it was here (timings also depend on what else the machine is doing).
 #
 # ### Batch statistics vs moving averages in the trained net
 #
@@ -664,14 +664,15 @@ helpers.record("batch_norm", {"histories": {name: [h.history for _, h in runs] f
 # **Reading a single run.** To keep the notebook fast, most experiments below train each variant **once** (with the first seed in `SEEDS`); only the depth experiment repeats over every seed. A single run has no spread of its own, so each verdict borrows one, measured on a similar net: for the CNNs, the seed-to-seed standard deviation (sd) of the validation accuracy in section 4; for the dense nets, the larger of the sds of section 2 (1,024 units) and of the depth runs of 5.1 (the narrower nets of 5.1 and 5.2), because a smaller net can vary more between seeds than a big one; for seconds per epoch, the sd of `cnn_small`'s timings in section 4. Two single runs differ by noise alone by about √2·sd, so a difference counts when it is larger than 2·√2·sd. Every variant is chosen on the validation images; the test images wait for section 6.
 
 # %% tags=["nbval-ignore-output"]
-def pooled_sd(groups):
-    # seed-to-seed standard deviation of one score, pooled over settings (NaN with one seed)
-    return math.sqrt(np.mean([np.var(g, ddof=1) for g in groups])) if len(SEEDS) > 1 else float("nan")
+def largest_sd(groups):
+    # seed-to-seed standard deviation of one score: the largest over the settings measured (NaN with one seed),
+    # since a single run of any of them may vary as much as the most variable one
+    return max(float(np.std(g, ddof=1)) for g in groups) if len(SEEDS) > 1 else float("nan")
 
 
 one = SEEDS[0]         # the seed of every single run in this section
-cnn_sd = pooled_sd([[headline(h) for _, h in runs] for runs in bn_runs.values()])
-seconds_sd = pooled_sd([[seconds_per_epoch(h) for _, h in bn_runs["cnn_small"]]])
+cnn_sd = largest_sd([[headline(h) for _, h in runs] for runs in bn_runs.values()])
+seconds_sd = largest_sd([[seconds_per_epoch(h) for _, h in bn_runs["cnn_small"]]])
 print(f"CNNs, validation accuracy: seed-to-seed sd (section 4) {noise_rule(cnn_sd)}")
 print(f"cnn_small, seconds per epoch: seed-to-seed sd (section 4) {noise_rule(seconds_sd, 's')} "
       "(timings also vary with the machine's load)")
@@ -723,8 +724,8 @@ for depth in DEPTHS:
 for verdict in depth_verdicts.values():
     print(verdict["sentence"])
 # the noise for the single-run dense comparisons below: the larger of the two measured spreads
-wide_sd = pooled_sd([[headline(h) for _, h in runs] for runs in overfit.values()])          # 1,024 units, section 2
-depth_sd = pooled_sd([[headline(h) for _, h in runs] for runs in depth_runs.values()])      # base_width units, above
+wide_sd = largest_sd([[headline(h) for _, h in runs] for runs in overfit.values()])          # 1,024 units, section 2
+depth_sd = largest_sd([[headline(h) for _, h in runs] for runs in depth_runs.values()])      # base_width units, above
 dense_sd = max(wide_sd, depth_sd) if len(SEEDS) > 1 else float("nan")
 dense_where = "section 2" if wide_sd > depth_sd else "5.1's depth runs"       # where the larger was measured
 print(f"dense nets, seed-to-seed sd of the validation accuracy: {sd_text(wide_sd)} (1,024 units, section 2), "
@@ -1133,7 +1134,7 @@ for verdict in test_verdicts.values():
 # %% [markdown]
 # ## Summary
 #
-# * **Overfitting** (section 2): the lecture's 784-1024-1024-10 net (1,863,690 parameters, with or without dropout) can memorise a few hundred images within a few epochs; the gap between training and validation loss is the symptom to watch. Look for dropout's effect first in that gap and in the validation loss, then in accuracy — section 2 printed where it showed in this run, and section 6 what remained on the test images. The lecture, on all of MNIST and a CPU, could not train long enough to see dropout win; a few hundred images make the effect visible in seconds. Exercise 2 varies the rate.
+# * **Overfitting** (section 2): the lecture's 784-1024-1024-10 net (1,863,690 parameters, with or without dropout) can memorise a few hundred images within a few epochs; the gap between training and validation loss is the symptom to watch. Look for dropout's effect first in that gap and in the validation loss, then in accuracy — section 2 printed where it showed in this run, and section 6 what remained on the test images. The lecture, on all of MNIST and a CPU, could not train long enough to see dropout win; a few hundred images make overfitting, and dropout's effect on the loss gap, visible in seconds. Exercise 2 varies the rate.
 # * **Dropout** (section 3): in training each unit is zeroed with probability `rate` and survivors are scaled by 1/(1 − rate); at prediction nothing changes. A random mask is a sub-network; the full net approximates the average of all of them.
 # * **Batch normalization** (section 4): normalise each channel with the batch's statistics in training, with moving averages at prediction; γ, β trainable, moving mean and variance not (`cnn_small_bn`: 14,242 parameters, 32 of them non-trainable). Look for its benefit in the early epochs and for its cost in the seconds per epoch (section 4 printed both verdicts for this run). With few training steps, lower the momentum, or the moving averages still carry their initial values (the printed factor in section 4).
 # * **Improving a model** (section 5): more units or layers → more capacity, to learn or to memorise; L1/L2 penalties shrink weights (L1 to zero); stride-2 convolutions replace pooling with fewer multiplications (here with more parameters in the dense layer), which become fewer seconds only where the multiplications, not the fixed cost of each step, dominate; ReLU is the cheap default, and ELU, SELU and Leaky ReLU let signal through for negative inputs (ELU's α is 1.0 by default; Leaky ReLU addresses dying units) — whether one beat ReLU here, the verdicts of 5.4 say; every optimizer has a learning-rate window and overshoots far above it (Adam: adaptive moment estimation, Kingma & Ba); small batches make more updates per epoch, and what an epoch costs in seconds depends on the hardware (5.6 measured it).

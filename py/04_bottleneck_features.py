@@ -448,7 +448,7 @@ transfer_verdict = stats.compare("bottleneck head", head_val, scratch_label, scr
 print(transfer_verdict)
 
 # %% [markdown]
-# The head starts from features that already separate the classes, so it learns in a few epochs what the scratch model has to build up from pixels. Notebook 05 puts these trained heads back on top of the base and fine-tunes both, so we save their weights, one file per seed, and the settings they belong to, so that 05 can tell whether they fit its own.
+# The head starts from features that already separate the classes, while the scratch model has to build them up from pixels: compare the two curves from their first epochs. Notebook 05 puts these trained heads back on top of the base and fine-tunes both, so we save their weights, one file per seed, and the settings they belong to, so that 05 can tell whether they fit its own.
 
 # %% tags=["nbval-ignore-output"]
 for seed, (model, _, _) in zip(SEEDS, head_runs):
@@ -593,9 +593,17 @@ if CURVE:
     print(f"Transfer was ahead of scratch (beyond the noise between seeds) at {by_verdict[stats.AHEAD]} labelled "
           f"images per class, within noise at {by_verdict[stats.NOISE]}, behind at {by_verdict[stats.BEHIND]}"
           + (f"; with one seed no verdict at {by_verdict[stats.UNKNOWN]}" if by_verdict[stats.UNKNOWN] else "") + ".")
+    sizes = list(curve_scores)
+    for i, name in enumerate(["scratch", "bottleneck"]):
+        means = [np.mean(scores[i]) for scores in curve_scores.values()]
+        rose = [f"{a}->{b}" for a, b, ma, mb in zip(sizes, sizes[1:], means, means[1:]) if mb > ma]
+        print(f"{name}: the mean rose from one size to the next at {rose or 'none of the steps'} "
+              f"(of {len(sizes) - 1} steps; single steps are not checked against the noise)")
+    gains = {n: v.diff for n, v in curve_verdicts.items()}
+    print(f"the gain of transfer was largest at {max(gains, key=gains.get)} labelled images per class")
 
 # %% [markdown]
-# **Reading the curve.** Both models improve with more labels; the gap between them is what the pretrained features are worth. With a handful of labels per class the scratch model has almost nothing to learn its filters from, while the pretrained filters are already there: that is where transfer should pay most. As labels grow the gap can shrink or turn, because the scratch model learns filters made for the target images while the template's were made for clothes (add larger numbers to `CURVE`, up to what the pool holds after the validation images are set aside, to see where the two meet on this path). The template path has a handicap the lecture's does not: Fashion-MNIST is further from digits than ImageNet is from cats and dogs, so do not expect the lecture's jump (74–78% → about 90%) at every size. The verdicts printed above come from the spread between seeds, so they say what this run supports and nothing more.
+# **Reading the curve.** The gap between the two curves is what the pretrained features are worth; the lines above say, for this run, where each model improved and where the gap was largest. The usual expectation: with a handful of labels per class the scratch model has almost nothing to learn its filters from, while the pretrained filters are already there, so transfer should pay most there (though with very few labels the head may be starved too). As labels grow the gap can shrink or turn, because the scratch model learns filters made for the target images while the template's were made for clothes (add larger numbers to `CURVE`, up to what the pool holds after the validation images are set aside, to see where the two meet on this path). The template path has a handicap the lecture's does not: Fashion-MNIST is further from digits than ImageNet is from cats and dogs, so do not expect the lecture's jump (74–78% → about 90%) at every size. The verdicts printed above come from the spread between seeds, so they say what this run supports and nothing more.
 #
 # *Going further.* Set `AUGMENT_FLIP = True` on the digit path and re-run section 3: what happens to the augmented scratch model? Then look for a milder augmentation for digits (smaller rotations and shifts, no flip) that is ahead of the un-augmented model at 30 labels per class, over several seeds.
 
@@ -629,7 +637,8 @@ print(test_verdict)
 peak_mb = helpers.peak_memory_mb()
 task = f"{'cats vs dogs' if IMAGENET else 'MNIST digits'} ({n_classes} classes, chance {1 / n_classes:.2f})"
 same_task = IMAGENET
-lecture_note = "" if same_task else " (other task: not comparable)"
+lecture_note = (" (the lecture's own photos; here CIFAR-10's 32x32 images, upscaled)" if same_task
+                else " (other task: not comparable)")
 summary = pd.DataFrame({
     "this run": [task, PRETRAINED, f"{n_train_per_class} x {n_classes}", f"{len(SEEDS)}",
                  f"{stats.spread(test_scratch)}", f"{stats.spread(test_head)}", test_verdict.verdict,

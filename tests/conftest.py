@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from notebook_runs import execute, records
+from notebook_runs import artifacts_folder, execute, records
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "notebook: runs a whole notebook with papermill")
     config.addinivalue_line("markers", "slow: slow; skipped unless CNN_COURSE_SLOW=1")
     config.addinivalue_line("markers", "backend: runs the notebooks on another Keras backend (make test-backends)")
+    config.addinivalue_line("markers", "browser: builds the HTML editions and loads them in headless chromium")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -42,17 +43,11 @@ def executed(tmp_path_factory):
         if stem.startswith("05"):
             run("04_bottleneck_features")
         if stem not in _executed:
-            saved = os.environ.get("CNN_COURSE_ARTIFACTS")
-            os.environ["CNN_COURSE_ARTIFACTS"] = str(folder / "artifacts")
             try:
-                _executed[stem] = execute(stem, folder, folder / "cwd")
+                with artifacts_folder(folder / "artifacts"):
+                    _executed[stem] = execute(stem, folder, folder / "cwd")
             except Exception as exc:   # keep the failure: later tests of this notebook report it at once
                 _executed[stem] = exc
-            finally:
-                if saved is None:
-                    os.environ.pop("CNN_COURSE_ARTIFACTS", None)
-                else:
-                    os.environ["CNN_COURSE_ARTIFACTS"] = saved
         result = _executed[stem]
         if isinstance(result, Exception):
             raise result

@@ -8,6 +8,8 @@ HTML and recorded values are not compared.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from pathlib import Path
 
@@ -151,3 +153,17 @@ def assert_verdicts_consistent(verdicts: dict, text: str) -> int:
         assert value["sentence"] in text, f"verdict not printed: {value['sentence']}"
         checked += 1
     return checked
+
+
+@contextlib.contextmanager
+def artifacts_folder(path):
+    """Point CNN_COURSE_ARTIFACTS at `path` for the duration (notebooks 04 and 05 pass files through it)."""
+    saved = os.environ.get("CNN_COURSE_ARTIFACTS")
+    os.environ["CNN_COURSE_ARTIFACTS"] = str(path)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("CNN_COURSE_ARTIFACTS", None)
+        else:
+            os.environ["CNN_COURSE_ARTIFACTS"] = saved

@@ -1,0 +1,272 @@
+"""The HTML editions (make slides, make site): built from the committed notebooks, offline, checked in a browser.
+
+The browser tests drive Debian's chromium headless over the Chrome DevTools protocol, with the network
+disabled (every host name resolves to nothing, and a proxy that does not exist), open a deck and a site
+page from file://, and assert from the rendered page. `.ci/run` installs chromium; without it these
+tests fail with the fix, unless CNN_COURSE_NO_BROWSER=1 says to skip them.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import build_html  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("html")]
+
+CHROMIUM = os.environ.get("CNN_COURSE_CHROMIUM", "/usr/bin/chromium")
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "chrome-extension:", "devtools:")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """build/slides and build/site made by the tool, once per session, into a temporary folder."""
+    if not (ROOT / "node_modules" / "mathjax" / "MathJax.js").exists():
+        pytest.fail("node_modules/ is missing: run `npm ci` at the repository root (make test and make slides do)")
+    out = tmp_path_factory.mktemp("html")
+    return {"slides": build_html.build_slides(out / "slides"), "site": build_html.build_site(out / "site"),
+            "out": out}
+
+
+# ---------------------------------------------------------------- static checks
+
+class _Resources(HTMLParser):
+    """src/href of the elements a browser fetches by itself."""
+    FETCHING = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src",
+                "video": "src", "audio": "src", "embed": "src", "object": "data"}
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        wanted = self.FETCHING.get(tag)
+        for name, value in attrs:
+            if name == wanted and value:
+                self.urls.append(value)
+
+
+def test_no_remote_resources_in_any_generated_page(built):
+    pages = sorted(built["out"].rglob("*.html"))
+    assert len(pages) >= 11, pages            # 5 decks, 5 site pages, the index (and reveal's own notes page)
+    remote = {}
+    for page in pages:
+        parser = _Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        bad = [url for url in parser.urls if url.strip().lower().startswith(("http://", "https://", "//"))]
+        if bad:
+            remote[str(page.relative_to(built["out"]))] = bad
+    # style sheets (the pages' own and the copied ones) import no fonts or sheets from the network
+    for sheet in [*pages, *sorted(built["out"].rglob("*.css"))]:
+        text = sheet.read_text(encoding="utf-8", errors="replace")
+        for match in re.finditer(r"(?:@import\s*(?:url\()?|url\()\s*['\"]?(https?:)?//", text):
+            remote.setdefault(str(sheet.relative_to(built["out"])), []).append(text[match.start():match.start() + 80])
+    assert not remote, f"pages that would fetch from the network: {remote}"
+    # ... and everything they fetch exists on disk
+    for page in pages:
+        parser = _Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for url in parser.urls:
+            if url.startswith(("data:", "#")):
+                continue
+            assert (page.parent / url.split("?")[0]).exists(), f"{page.name}: {url} is not in the build"
+
+
+def test_slide_structure_follows_the_notebook():
+    nb = nbformat.read(ROOT / "notebooks" / "01_convolution_arithmetic.ipynb", as_version=4)
+    deck = build_html.slide_cells(nb)
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in deck.cells]
+    codes = [c for c in deck.cells if c.cell_type == "code"]
+    assert [c.metadata["slideshow"]["slide_type"] for c in codes[:2]] == ["skip", "skip"]   # parameters, set-up
+    assert all(c.metadata["slideshow"]["slide_type"] == "skip"
+               for c in codes if "solution" in c.metadata.get("tags", []))
+    assert kinds.count("slide") == build_html.section_count(nb)
+    assert any(c.source.startswith("### ") and k == "subslide" for c, k in zip(deck.cells, kinds))
+    with_solutions = build_html.slide_cells(nb, solutions=True)
+    assert any(c.metadata["slideshow"]["slide_type"] == "-" and "solution" in c.metadata.get("tags", [])
+               for c in with_solutions.cells)
+    assert build_html.slide_cells(nb).cells == deck.cells          # deterministic
+
+
+def test_site_and_decks_leave_out_solutions_and_the_site_links_every_lesson(built, tmp_path):
+    index = (built["out"] / "site" / "index.html").read_text(encoding="utf-8")
+    for path in build_html.lesson_paths():
+        assert f'href="{path.stem}.html"' in index
+        cells = nbformat.read(path, as_version=4).cells
+        solutions = [c.id for c in cells if "solution" in c.metadata.get("tags", [])]
+        setup = [c.id for c in cells if c.cell_type == "code"][:2]              # parameters, set-up
+        page = (built["out"] / "site" / f"{path.stem}.html").read_text(encoding="utf-8")
+        deck = (built["out"] / "slides" / f"{path.stem}.slides.html").read_text(encoding="utf-8")
+        assert len(solutions) >= 3
+        for cell_id in solutions:
+            assert f'id="cell-id={cell_id}"' not in page and f'id="cell-id={cell_id}"' not in deck, cell_id
+        for cell_id in setup:
+            assert f'id="cell-id={cell_id}"' in page and f'id="cell-id={cell_id}"' not in deck, cell_id
+    assert index.count("Learning objectives") == len(build_html.lesson_paths())
+    assert index.count("Run time at the defaults") == len(build_html.lesson_paths())
+    # SOLUTIONS=1 keeps them
+    first = build_html.lesson_paths()[0]
+    solution = next(c.id for c in nbformat.read(first, as_version=4).cells if "solution" in c.metadata.get("tags", []))
+    build_html.build_site(tmp_path / "site", solutions=True)
+    assert f'id="cell-id={solution}"' in (tmp_path / "site" / f"{first.stem}.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the browser
+
+class Chromium:
+    """Headless chromium with the network off, driven over the DevTools protocol (websocket-client)."""
+
+    def __init__(self, profile: Path):
+        import websocket
+
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-default-apps", "--disable-extensions", "--allow-file-access-from-files",
+             '--host-resolver-rules=MAP * ~NOTFOUND', "--proxy-server=http://127.0.0.1:9",
+             "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1280,800",
+             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.time() + 30
+        while not port_file.exists() or not port_file.read_text().strip():
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("chromium did not start its DevTools server")
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        proxy = urllib.request.ProxyHandler({})                       # talk to it directly
+        with urllib.request.build_opener(proxy).open(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+            target = next(t for t in json.load(r) if t["type"] == "page")
+        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+        self.next_id, self.events = 0, []
+        for domain in ("Page", "Network", "Runtime"):
+            self.send(f"{domain}.enable")
+        self.send("Emulation.setDeviceMetricsOverride", width=1280, height=800, deviceScaleFactor=1, mobile=False)
+
+    def send(self, method: str, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self.events.append(message)
+
+    def js(self, expression: str):
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def open(self, url: str, ready: str, timeout: float = 60):
+        self.events.clear()
+        self.send("Page.navigate", url=url)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.js(f"document.readyState === 'complete' && Boolean({ready})"):
+                return
+            time.sleep(0.25)
+        raise AssertionError(f"{url} was not ready ({ready}) after {timeout} s")
+
+    def requested(self) -> list[str]:
+        return [e["params"]["request"]["url"] for e in self.events
+                if e.get("method") == "Network.requestWillBeSent"]
+
+    def screenshot(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"]))
+
+    def close(self):
+        try:
+            self.ws.close()
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        if os.environ.get("CNN_COURSE_NO_BROWSER") == "1":
+            pytest.skip("CNN_COURSE_NO_BROWSER=1: no chromium here")
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`, as .ci/run "
+                    "does), or set CNN_COURSE_NO_BROWSER=1 to skip the browser tests")
+    chromium = Chromium(tmp_path_factory.mktemp("chromium-profile"))
+    yield chromium
+    chromium.close()
+
+
+MATH_DONE = ("window.MathJax && MathJax.Hub && MathJax.Hub.queue && MathJax.Hub.queue.pending === 0 "
+             "&& !MathJax.Hub.queue.running && document.querySelectorAll('.MathJax_CHTML, .mjx-chtml').length > 0")
+
+PAGE_FACTS = """(() => {
+  const text = Array.from(document.querySelectorAll('.jp-RenderedMarkdown, .jp-MarkdownOutput, li.lesson'))
+      .map(e => { const c = e.cloneNode(true); c.querySelectorAll('script, code, pre').forEach(s => s.remove());
+                  return c.textContent; }).join('\\n');
+  const imgs = Array.from(document.images);
+  return {
+    raw_math: (text.match(/\\$[^$\\n]{1,200}\\$/g) || []).slice(0, 5),
+    typeset: document.querySelectorAll('.MathJax_CHTML, .mjx-chtml').length,
+    images: imgs.length,
+    broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.src || '').slice(0, 80)),
+    sections: document.querySelectorAll('.reveal .slides > section').length,
+    reveal_ready: Boolean(document.querySelector('.reveal.ready')),
+  };
+})()"""
+
+
+def _assert_rendered(browser, facts, url):
+    assert facts["typeset"] > 0, "no MathJax output in the page"
+    assert facts["raw_math"] == [], f"LaTeX left untypeset: {facts['raw_math']}"
+    assert facts["images"] > 0 and facts["broken"] == [], f"broken images: {facts['broken']}"
+    outside = [u for u in browser.requested() if not u.startswith(LOCAL_SCHEMES)]
+    assert outside == [], f"{url} tried to reach the network: {outside}"
+
+
+def test_deck_renders_offline_in_chromium(built, browser):
+    deck = built["out"] / "slides" / "01_convolution_arithmetic.slides.html"
+    nb = nbformat.read(ROOT / "notebooks" / "01_convolution_arithmetic.ipynb", as_version=4)
+    browser.open(deck.as_uri(), f"document.querySelector('.reveal.ready') && ({MATH_DONE})")
+    facts = browser.js(PAGE_FACTS)
+    assert facts["reveal_ready"]
+    assert facts["sections"] == build_html.section_count(nb), facts["sections"]
+    _assert_rendered(browser, facts, deck)
+    # a slide with a formula on it, for a person to look at
+    formula = browser.js("""Array.from(document.querySelectorAll('.reveal .slides > section'))
+        .findIndex(s => s.querySelector('h2') && Array.from(s.querySelectorAll('.MathJax_CHTML, .mjx-chtml'))
+                                                   .some(m => !m.closest('aside')))""")
+    browser.js(f"location.hash = '#/{max(formula, 0)}'")
+    time.sleep(1.0)                                  # the slide transition
+    browser.screenshot(ROOT / "build" / "screenshot-slide.png")
+
+
+def test_site_page_renders_offline_in_chromium(built, browser):
+    page = built["out"] / "site" / "01_convolution_arithmetic.html"
+    browser.open(page.as_uri(), MATH_DONE)
+    facts = browser.js(PAGE_FACTS)
+    _assert_rendered(browser, facts, page)
+    assert browser.js("document.querySelectorAll('nav.course a[href=\"index.html\"]').length") == 2
+    browser.screenshot(ROOT / "build" / "screenshot-site.png")
+    index = built["out"] / "site" / "index.html"
+    browser.open(index.as_uri(), MATH_DONE)
+    assert browser.js("document.querySelectorAll('li.lesson').length") == len(build_html.lesson_paths())
+    outside = [u for u in browser.requested() if not u.startswith(LOCAL_SCHEMES)]
+    assert outside == [], outside

@@ -1,0 +1,313 @@
+"""Build the course's HTML editions from the committed notebooks and their stored outputs (nothing is executed).
+
+    python tools/build_html.py slides [--solutions] [--out build/slides]   # make slides: one reveal.js deck per notebook
+    python tools/build_html.py site   [--solutions] [--out build/site]     # make site: index page + one page per notebook
+
+The slide structure is derived from the notebook every time (no slide metadata is kept in notebooks/):
+the title cell opens the deck, every `##` heading starts a new slide, every `###` heading a sub-slide,
+long prose paragraphs become speaker notes (press S in the deck), and the parameters cell, the set-up
+cell and (unless --solutions) the cells tagged `solution` are left out. An exercise's instructions
+(under a `### ✏️` heading) always stay on the slide.
+
+Everything the pages load (reveal.js, MathJax 2, require.js, jQuery) is copied from node_modules/
+(`npm ci`, which `make slides` / `make site` run) into <out>/lib/, so the pages work from disk offline.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import html
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter, SlidesExporter
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
+from nbconvert.preprocessors import TagRemovePreprocessor
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+NODE_MODULES = ROOT / "node_modules"
+
+#: a prose paragraph at least this long is what a presenter says rather than shows: speaker notes
+NOTES_MIN_CHARS = 400
+
+#: MathJax 2 files the pages need (the npm package is 73 MB; this is about 5 MB)
+MATHJAX_PARTS = ["MathJax.js", "LICENSE", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "config/local",
+                 "extensions", "jax/input/TeX", "jax/output/CommonHTML", "jax/element",
+                 "fonts/HTML-CSS/TeX/woff"]
+REVEAL_THEME = "white"      # its fonts ship with reveal.js
+MATHJAX_QUERY = "MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+
+# Templates: nbconvert's own, with the remote-only blocks (mermaid diagrams, which no notebook uses) removed
+# and navigation added to the site pages. Every other URL is set through the exporters' traits below.
+TEMPLATES = {
+    "course_slides.html.j2": """{%- extends 'reveal/index.html.j2' -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+""",
+    "course_site.html.j2": """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}<style>{{ resources.course_css }}</style>{%- endblock extra_css -%}
+{%- block body_header -%}{{ super() }}{{ resources.course_nav }}{%- endblock body_header -%}
+{%- block body_footer -%}{{ resources.course_nav }}{{ super() }}{%- endblock body_footer -%}
+""",
+}
+
+SITE_CSS = """
+nav.course { font-family: sans-serif; display: flex; justify-content: space-between; gap: 1em;
+             padding: 0.6em 1em; margin: 0 0 1em 0; background: #f3f5f7; border-radius: 4px; }
+nav.course a { text-decoration: none; }
+"""
+
+
+def lesson_paths() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+# ---------------------------------------------------------------- slide structure, derived from the notebook
+
+def _blocks(markdown: str) -> list[str]:
+    """Split markdown into blocks: heading lines on their own, paragraphs separated by blank lines
+    (fenced code and $$ display math kept whole)."""
+    blocks, current, fence = [], [], False
+    for line in markdown.splitlines():
+        if line.strip().startswith(("```", "~~~")) or line.strip() == "$$":
+            fence = not fence
+            current.append(line)
+            continue
+        if not fence and re.match(r"#{1,6} ", line):
+            if current:
+                blocks.append("\n".join(current))
+            blocks.append(line)
+            current = []
+        elif not fence and not line.strip():
+            if current:
+                blocks.append("\n".join(current))
+            current = []
+        else:
+            current.append(line)
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def _is_notes(block: str) -> bool:
+    """Long plain prose: no heading, list, table, quote, picture, HTML, code or display math in it."""
+    if len(block) < NOTES_MIN_CHARS:
+        return False
+    for line in block.splitlines():
+        if re.match(r"\s*([-*+] |\d+\. |#|\||>|!\[|<|```|~~~|\$\$)", line):
+            return False
+    return True
+
+
+def slide_cells(nb, solutions: bool = False):
+    """A copy of the notebook with `slideshow.slide_type` set on every cell (markdown cells split at
+    headings and long paragraphs). Deterministic: the same notebook always gives the same deck."""
+    nb = copy.deepcopy(nb)
+    cells, code_seen, exercise = [], 0, False
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            code_seen += 1
+            tags = cell.metadata.get("tags", [])
+            skip = code_seen <= 2 or ("solution" in tags and not solutions)
+            cell.metadata["slideshow"] = {"slide_type": "skip" if skip else "-"}
+            cells.append(cell)
+            continue
+        if cell.cell_type != "markdown":
+            continue
+        parts: list[tuple[str, list[str]]] = []      # (slide_type, blocks)
+        for block in _blocks(cell.source):
+            if block.startswith(("# ", "## ", "### ")):
+                kind = "subslide" if block.startswith("### ") else "slide"
+                exercise = "✏️" in block            # an exercise's instructions stay on the slide
+            elif _is_notes(block) and not exercise:
+                kind = "notes"
+            else:
+                kind = "-"
+            if parts and kind == parts[-1][0] == "notes":
+                parts[-1][1].append(block)
+            elif parts and kind == "-" and parts[-1][0] != "notes":
+                parts[-1][1].append(block)            # prose continues the slide it follows
+            else:
+                parts.append((kind, [block]))
+        for k, (kind, blocks) in enumerate(parts):
+            piece = nbformat.v4.new_markdown_cell("\n\n".join(blocks), id=f"{cell.get('id', 'md')}-{k}")
+            piece.metadata["slideshow"] = {"slide_type": kind}
+            if cell.get("attachments"):
+                piece["attachments"] = cell["attachments"]
+            cells.append(piece)
+    nb.cells = cells
+    return nb
+
+
+def section_count(nb) -> int:
+    """Top-level slides a deck of this notebook has: the title, then one per `##` section."""
+    return 1 + sum(1 for cell in nb.cells if cell.cell_type == "markdown"
+                   for block in _blocks(cell.source) if block.startswith("## "))
+
+
+# ---------------------------------------------------------------- offline copies of the JavaScript
+
+def copy_lib(out: Path, reveal: bool) -> Path:
+    if not (NODE_MODULES / "mathjax" / "MathJax.js").exists():
+        sys.exit("node_modules/ is missing: run `npm ci` at the repository root (make slides / make site do)")
+    lib = out / "lib"
+    if lib.exists():
+        shutil.rmtree(lib)
+    for part in MATHJAX_PARTS:
+        src, dst = NODE_MODULES / "mathjax" / part, lib / "mathjax" / part
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
+    shutil.copy2(NODE_MODULES / "requirejs" / "require.js", lib / "require.js")   # MIT licence in its header
+    if reveal:
+        shutil.copy2(NODE_MODULES / "jquery" / "dist" / "jquery.min.js", lib / "jquery.min.js")
+        shutil.copy2(NODE_MODULES / "jquery" / "LICENSE.txt", lib / "jquery.LICENSE.txt")
+        for part in ["dist", "plugin/notes", "LICENSE"]:
+            src, dst = NODE_MODULES / "reveal.js" / part, lib / "reveal.js" / part
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.map", "*.esm.js", "theme"))
+            else:
+                shutil.copy2(src, dst)
+        theme = NODE_MODULES / "reveal.js" / "dist" / "theme"     # only the theme used: the others @import Google Fonts
+        shutil.copytree(theme / "fonts" / "source-sans-pro", lib / "reveal.js/dist/theme/fonts/source-sans-pro")
+        shutil.copy2(theme / f"{REVEAL_THEME}.css", lib / "reveal.js/dist/theme")
+    return lib
+
+
+def _offline_traits(exporter, lib: str = "lib") -> None:
+    exporter.mathjax_url = f"{lib}/mathjax/{MATHJAX_QUERY}"
+    exporter.require_js_url = f"{lib}/require.js"
+    exporter.jquery_url = f"{lib}/jquery.min.js"
+    exporter.mermaid_js_url = ""
+    exporter.mermaid_layout_elk_js_url = ""
+    exporter.jupyter_widgets_base_url = f"{lib}/"
+    exporter.widget_renderer_url = ""
+
+
+def _without_solutions(nb, solutions: bool):
+    if solutions:
+        return nb
+    remove = TagRemovePreprocessor(remove_cell_tags={"solution"}, enabled=True)
+    nb, _ = remove.preprocess(copy.deepcopy(nb), {})
+    return nb
+
+
+# ---------------------------------------------------------------- make slides
+
+def build_slides(out: Path, solutions: bool = False) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    copy_lib(out, reveal=True)
+    exporter = SlidesExporter(extra_loaders=[jinja2.DictLoader(TEMPLATES)], template_file="course_slides.html.j2")
+    _offline_traits(exporter)
+    exporter.reveal_url_prefix = "lib/reveal.js"
+    exporter.reveal_theme = REVEAL_THEME
+    exporter.reveal_scroll = True
+    exporter.reveal_number = "c/t"
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    written = []
+    for path in lesson_paths():
+        nb = slide_cells(nbformat.read(path, as_version=4), solutions)
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        target = out / f"{path.stem}.slides.html"
+        target.write_text(body, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+# ---------------------------------------------------------------- make site
+
+def header_parts(nb) -> dict[str, str]:
+    """Title, learning objectives and "What it needs" text of a notebook's header cell (markdown)."""
+    source = nb.cells[0].source
+    title = source.splitlines()[0].lstrip("# ").strip()
+    objectives = re.search(r"\*\*Learning objectives\.\*\*(.*?)(?=\n\s*\n\*\*|\Z)", source, re.S)
+    needs = re.search(r"\*\*What it needs\.\*\*(.*?)(?=\n\s*\n|\Z)", source, re.S)
+    return {"title": title,
+            "objectives": objectives.group(1).strip() if objectives else "",
+            "needs": needs.group(1).strip() if needs else ""}
+
+
+def run_times(count: int) -> list[str]:
+    """The measured run time of each notebook at its defaults, from the README's `make run` line."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"`make run` \(all \w+ notebooks at their defaults: ([^)]*)\)", readme)
+    times = [t.strip() for t in match.group(1).split(",")] if match else []
+    return times if len(times) == count else ["see the README"] * count
+
+
+def _nav(pages: list[tuple[str, str]], index: int) -> str:
+    prev = (f'<a href="{pages[index - 1][0]}">&larr; {html.escape(pages[index - 1][1])}</a>'
+            if index > 0 else "<span></span>")
+    nxt = (f'<a href="{pages[index + 1][0]}">{html.escape(pages[index + 1][1])} &rarr;</a>'
+           if index + 1 < len(pages) else "<span></span>")
+    return f'<nav class="course">{prev}<a href="index.html">All lessons</a>{nxt}</nav>'
+
+
+def build_site(out: Path, solutions: bool = False) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    copy_lib(out, reveal=False)
+    exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader(TEMPLATES)], template_name="lab",
+                            template_file="course_site.html.j2")
+    _offline_traits(exporter)
+    paths = lesson_paths()
+    notebooks = [nbformat.read(path, as_version=4) for path in paths]
+    headers = [header_parts(nb) for nb in notebooks]
+    pages = [(f"{path.stem}.html", header["title"]) for path, header in zip(paths, headers)]
+    written = []
+    for i, (path, nb) in enumerate(zip(paths, notebooks)):
+        resources = {"metadata": {"name": headers[i]["title"]}, "course_nav": _nav(pages, i), "course_css": SITE_CSS}
+        body, _ = exporter.from_notebook_node(_without_solutions(nb, solutions), resources=resources)
+        target = out / pages[i][0]
+        target.write_text(body, encoding="utf-8")
+        written.append(target)
+    times = run_times(len(paths))
+    items = []
+    for (href, title), header, took in zip(pages, headers, times):
+        items.append(f"""<li class="lesson">
+<h2><a href="{href}">{html.escape(title)}</a></h2>
+<div class="objectives"><strong>Learning objectives.</strong> {markdown2html_mistune(header["objectives"])}</div>
+<p class="time"><strong>Run time at the defaults:</strong> {html.escape(took)} (2-core CPU, see the README)</p>
+<div class="needs"><strong>What it needs.</strong> {markdown2html_mistune(header["needs"])}</div>
+</li>""")
+    edition = "with solutions" if solutions else "student edition: solutions removed"
+    index = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Convolutional neural networks with Keras 3</title>
+<style>body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; line-height: 1.45; }}
+li.lesson {{ list-style: none; border-top: 1px solid #ddd; padding: 0.5em 0; }} ol.lessons {{ padding: 0; }}</style>
+<script src="lib/mathjax/{MATHJAX_QUERY}"></script>
+<script type="text/x-mathjax-config">MathJax.Hub.Config({{tex2jax: {{inlineMath: [['$','$'], ['\\\\(','\\\\)']],
+processEscapes: true}}, messageStyle: 'none'}});</script>
+</head><body>
+<h1>Convolutional neural networks with Keras 3</h1>
+<p>The lessons in order, rendered from the committed notebooks and their stored outputs ({edition}).
+Each page opens from disk without a network.</p>
+<ol class="lessons">
+{chr(10).join(items)}
+</ol></body></html>
+"""
+    (out / "index.html").write_text(index, encoding="utf-8")
+    return [out / "index.html", *written]
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["slides", "site"])
+    ap.add_argument("--solutions", action="store_true", help="keep the cells tagged `solution`")
+    ap.add_argument("--out", help="output folder (default build/slides or build/site)")
+    args = ap.parse_args(argv)
+    out = Path(args.out) if args.out else ROOT / "build" / args.what
+    start = time.perf_counter()
+    written = (build_slides if args.what == "slides" else build_site)(out, args.solutions)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
+    print(f"{args.what}: {len(written)} pages in {out} ({size:.1f} MB with lib/) in {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""`make student`: the student edition — notebooks/NN_*.ipynb without solution cells and without outputs.
+
+    python tools/make_student.py                  # writes build/student/NN_*.ipynb
+    python tools/make_student.py --out handout    # another folder (never notebooks/ or py/)
+
+What a student copy is: the committed notebook with every cell tagged `solution` removed, every output
+and execution count cleared, and the notebook's jupytext pairing dropped (so saving it in JupyterLab
+never writes a py/ twin anywhere). Nothing is written outside the output folder.
+
+A student's edits are never overwritten. The folder's manifest, `.generated.json`, records the SHA-256
+of each copy as it was generated. On the next run, a copy whose current hash is still the recorded one
+is refreshed; a copy that was edited since (or that the manifest does not know) is left exactly as it
+is, the other copies are still refreshed, and the tool exits with status 1 and a message naming each
+file it kept. To get a fresh copy of such a notebook, rename or delete the edited file and run again.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+DEFAULT_OUT = ROOT / "build" / "student"
+MANIFEST = ".generated.json"
+SOLUTION_TAG = "solution"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The student edition of one notebook (a new object; `nb` is not changed)."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))   # deep copy
+    nb.cells = [c for c in nb.cells if SOLUTION_TAG not in c.get("metadata", {}).get("tags", [])]
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)      # papermill / JupyterLab timings
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nb.metadata.pop("jupytext", None)
+    nb.metadata.pop("papermill", None)
+    return nb
+
+
+def render(nb: nbformat.NotebookNode) -> bytes:
+    """The exact bytes written for a notebook (deterministic, so unchanged sources give unchanged files)."""
+    text = nbformat.writes(nb, version=4)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)                 # mkstemp makes it private; a handout is not
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class Result:
+    written: list[Path] = field(default_factory=list)      # created or refreshed
+    unchanged: list[Path] = field(default_factory=list)    # already equal to the new edition
+    kept: list[Path] = field(default_factory=list)         # edited since generated: left alone
+
+    @property
+    def ok(self) -> bool:
+        return not self.kept
+
+    def message(self) -> str:
+        lines = [f"student edition: {len(self.written)} written, {len(self.unchanged)} unchanged"]
+        for path in self.kept:
+            lines.append(f"NOT overwritten: {path} was edited after it was generated; your edit is kept. "
+                         f"To get a fresh copy, rename or delete {path.name} and run `make student` again.")
+        return "\n".join(lines)
+
+
+def _check_out(out: Path, source: Path) -> None:
+    out, source = out.resolve(), source.resolve()
+    forbidden = {source, NOTEBOOKS.resolve(), (ROOT / "py").resolve(), ROOT.resolve()}
+    inside = any(out.is_relative_to(folder) for folder in (source, NOTEBOOKS.resolve(), (ROOT / "py").resolve()))
+    if out in forbidden or inside or source.is_relative_to(out):
+        raise SystemExit(f"refusing to write the student edition into {out}: choose a folder of its own "
+                         f"(default {DEFAULT_OUT.relative_to(ROOT)})")
+
+
+def make_student(out: Path = DEFAULT_OUT, source: Path = NOTEBOOKS) -> Result:
+    """Write the student edition of source/NN_*.ipynb into `out`; never overwrite an edited copy."""
+    out, source = Path(out), Path(source)
+    _check_out(out, source)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / MANIFEST
+    try:
+        recorded = json.loads(manifest_path.read_text())
+    except (FileNotFoundError, ValueError):
+        recorded = {}
+    result, manifest = Result(), dict(recorded)
+    for src in sorted(source.glob("[0-9][0-9]_*.ipynb")):
+        data = render(student_copy(nbformat.read(src, as_version=4)))
+        new_hash, target = sha256(data), out / src.name
+        if target.exists():
+            current = sha256(target.read_bytes())
+            if current == new_hash:
+                manifest[src.name] = new_hash
+                result.unchanged.append(target)
+                continue
+            if current != recorded.get(src.name):     # edited by hand, or not made by this tool
+                result.kept.append(target)
+                continue
+        _write_atomically(target, data)
+        manifest[src.name] = new_hash
+        result.written.append(target)
+    _write_atomically(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="folder for the student copies (default: build/student)")
+    parser.add_argument("--source", type=Path, default=NOTEBOOKS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    result = make_student(args.out, args.source)
+    print(result.message(), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

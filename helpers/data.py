@@ -195,11 +195,12 @@ def load_cifar10(download: bool = True) -> Dataset:
                    f"full data set from {path}{_override_note('cifar10')}", files=[path])
 
 
-def load_cats_vs_dogs(n_train_per_class: int = 1000, n_val_per_class: int = 200, seed: int = 0,
+def load_cats_vs_dogs(n_train_per_class: int = 1000, n_test_per_class: int = 200, seed: int = 0,
                       download: bool = True) -> Dataset:
-    """CIFAR-10's cats (class 3 -> 0) and dogs (class 5 -> 1): N per class, train and validation.
+    """CIFAR-10's cats (class 3 -> 0) and dogs (class 5 -> 1): N per class, train and test.
 
-    Training images come from CIFAR-10's training split, validation images from its test split,
+    Training images (the pool a notebook splits into training and validation) come from
+    CIFAR-10's training split, test images from its test split,
     each sampled at random (seeded) so both classes are balanced and shuffled.
     """
     full = load_cifar10(download=download)
@@ -212,7 +213,7 @@ def load_cats_vs_dogs(n_train_per_class: int = 1000, n_val_per_class: int = 200,
         return x[idx], (y[idx] == 5).astype(np.int64)
 
     x_tr, y_tr = pick(full.x_train, full.y_train, n_train_per_class)
-    x_va, y_va = pick(full.x_test, full.y_test, n_val_per_class)
+    x_va, y_va = pick(full.x_test, full.y_test, n_test_per_class)
     return Dataset("CIFAR-10 cats vs dogs", x_tr, y_tr, x_va, y_va, ["cat", "dog"],
                    f"classes 3 and 5 of {full.files[0]}, "
                    f"{len(y_tr) // 2}/{len(y_va) // 2} per class (seed {seed}){_override_note('cifar10')}",

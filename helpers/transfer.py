@@ -58,7 +58,7 @@ def load_task(pretrained, n_pool_per_class, n_test_per_class, seed):
     whose images have a channel axis: a labelled pool (x_train) and test images (x_test).
     Introduced in notebook 04, section 2."""
     if pretrained == "imagenet":     # offline this raises DataUnavailable, with the command that fetches the data
-        return data.load_cats_vs_dogs(n_train_per_class=n_pool_per_class, n_val_per_class=n_test_per_class,
+        return data.load_cats_vs_dogs(n_train_per_class=n_pool_per_class, n_test_per_class=n_test_per_class,
                                       seed=seed)
     ds = data.load_mnist(seed=seed)                         # offline: 4,000 + 1,000 real digits
     ds.x_train, ds.x_test = ds.x_train[..., None], ds.x_test[..., None]   # 28x28 -> 28x28x1

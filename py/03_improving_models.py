@@ -152,7 +152,7 @@ def curves(runs, key="val_accuracy"):
 
 
 # %% [markdown]
-# **Several seeds, and verdicts printed from the numbers.** Train the same model twice with different seeds (other initial weights, another order of the batches, other dropout masks) and it ends at a slightly different accuracy. So when a comparison is the lesson — dropout or not, batch normalization or not, one hidden layer or three — each side is trained once per seed in `SEEDS`, and we compare means, with their standard deviations (sd). `helpers.stats.compare` turns the two lists of scores into a sentence by a stated rule: a difference counts only when it is larger than twice its standard error, √(sd_a²/n_a + sd_b²/n_b); otherwise it is noise, and there is no winner. Every verdict in this notebook is printed by code from this run's numbers, so it stays true for any seed, size or data set. The two functions below apply the same rule where lower is better (a loss, a gap, seconds), and where each side was trained only once.
+# **Several seeds, and verdicts printed from the numbers.** Train the same model twice with different seeds (other initial weights, another order of the batches, other dropout masks) and it ends at a slightly different accuracy. So when a comparison is the lesson — dropout or not, batch normalization or not, one hidden layer or three — each side is trained once per seed in `SEEDS`, and we compare means, with their standard deviations (sd). `helpers.stats.compare` turns the two lists of scores into a sentence by a stated rule: a difference counts only when it is larger than twice its standard error, √(sd_a²/n_a + sd_b²/n_b); otherwise it is noise, and there is no winner. Every verdict in this notebook is printed by code from this run's numbers, so it stays true for any seed, size or data set. The two functions below call the same rule, worded where lower is better (a loss, a gap, seconds), and for sides trained only once.
 
 # %% tags=["nbval-check-output"]
 def mean_sd(values):
@@ -162,43 +162,14 @@ def mean_sd(values):
 
 
 def compare_lower(what, a, values_a, b, values_b):
-    # extra code: helpers.stats' rule where lower is better; returns the numbers and the sentence
-    verdict, diff, noise = stats.verdict_of(values_a, values_b)
-    head = f"{what}: {a} {stats.spread(values_a)} vs {b} {stats.spread(values_b)}"
-    if verdict == stats.UNKNOWN:
-        tail = "; with one seed the spread between runs is unknown: no verdict."
-    elif verdict == stats.NOISE:
-        tail = f"; the difference {diff:+.3f} is within the noise between seeds (±{noise:.3f}): no winner on this run."
-    else:
-        low, high = (a, b) if diff < 0 else (b, a)
-        tail = f"; {low} is lower than {high} by {abs(diff):.3f}, more than the noise between seeds (±{noise:.3f})."
-    return {"kind": "lower is better", "a": a, "b": b, "what": what, "scores_a": [float(v) for v in values_a],
-            "scores_b": [float(v) for v in values_b], "verdict": verdict, "diff": diff, "noise": noise,
-            "sentence": head + tail}
+    # helpers.stats' rule, worded for scores where lower is better (a loss, a gap, seconds); a dict to record
+    return stats.compare(a, values_a, b, values_b, what, lower_is_better=True).as_dict()
 
 
 def compare_one_run(what, a, score_a, b, score_b, sd, measured_in, lower_is_better=False):
-    # extra code: one run per side; the difference counts above 2·√2·sd (two standard errors of the
-    # difference of two single runs), with sd the seed-to-seed spread measured for a similar net.
-    # Accuracies (higher is better) in percentage points; seconds or losses (lower is better) as they are.
-    diff, noise = score_a - score_b, 2 * math.sqrt(2) * sd
-    size, margin = ((f"{diff:+.3f}", f"±{noise:.3f}") if lower_is_better
-                    else (f"{100 * diff:+.1f} points", f"±{100 * noise:.1f} points"))
-    head = f"{what}: {a} {score_a:.3f} vs {b} {score_b:.3f} (one run each), difference {size}"
-    if math.isnan(noise):
-        verdict, tail = stats.UNKNOWN, ", and with one seed in SEEDS the spread is unknown: no verdict."
-    elif abs(diff) > noise:
-        verdict = stats.AHEAD if diff > 0 else stats.BEHIND
-        high, low = (a, b) if diff > 0 else (b, a)
-        tail = (f", larger than the noise between two single runs ({margin}, from the seed spread in {measured_in}): "
-                + (f"{low} is lower than {high}." if lower_is_better else f"{high} is ahead of {low}."))
-    else:
-        verdict = stats.NOISE
-        tail = (f", within the noise between two single runs ({margin}, from the seed spread in {measured_in}): "
-                "no winner on this run.")
-    return {"kind": "one run" + (", lower is better" if lower_is_better else ""), "a": a, "b": b, "what": what,
-            "scores_a": [float(score_a)], "scores_b": [float(score_b)], "sd": sd, "verdict": verdict, "diff": diff,
-            "noise": noise, "sentence": head + tail}
+    # one run per side: the difference counts above 2·√2·sd (two standard errors of the difference of two
+    # single runs), with sd the seed-to-seed spread measured for a similar net in `measured_in`
+    return stats.compare_single(a, score_a, b, score_b, sd, measured_in, what, lower_is_better).as_dict()
 
 
 def sd_text(sd):

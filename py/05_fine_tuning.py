@@ -427,20 +427,26 @@ print(random_head_verdict)
 # That accuracy mixes two things: the random head has not finished its *own* training in these few small steps, and the base may have been damaged. To judge the base alone we do what 04 did with the pretrained one: extract its features and train a fresh head on them, with 04's recipe. If fine-tuning damaged the features, a fresh head on them does worse than on the pretrained features.
 
 # %% tags=["nbval-ignore-output"]
-def judge_features(base, seed):
-    """Best validation accuracy of a fresh head trained, as in 04, on the features of `base`."""
-    extractor = keras.Sequential([keras.Input(shape=x_train.shape[1:]), preprocess, base])
-    features_train = extractor.predict(x_train, batch_size=64, verbose=0)
-    features_val = extractor.predict(x_val, batch_size=64, verbose=0)
-    keras.utils.set_random_seed(seed)
-    fresh = build_head(features_train.shape[1:], n_classes)
-    fresh.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
-    history = fresh.fit(features_train, y_train, validation_data=(features_val, y_val), epochs=HEAD_EPOCHS,
-                        batch_size=BATCH_SIZE, verbose=0)
-    return max(history.history["val_accuracy"])
+def judge_features(bases, seeds):
+    """For each base and seed: the best validation accuracy of a fresh head trained, as in 04, on the
+    base's features (a base given several times is run over the images once)."""
+    extracted, scores = {}, []
+    for base, seed in zip(bases, seeds):
+        if id(base) not in extracted:
+            extractor = keras.Sequential([keras.Input(shape=x_train.shape[1:]), preprocess, base])
+            extracted[id(base)] = (extractor.predict(x_train, batch_size=64, verbose=0),
+                                   extractor.predict(x_val, batch_size=64, verbose=0))
+        features_train, features_val = extracted[id(base)]
+        keras.utils.set_random_seed(seed)
+        fresh = build_head(features_train.shape[1:], n_classes)
+        fresh.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
+        history = fresh.fit(features_train, y_train, validation_data=(features_val, y_val), epochs=HEAD_EPOCHS,
+                            batch_size=BATCH_SIZE, verbose=0)
+        scores.append(max(history.history["val_accuracy"]))
+    return scores
 
-features = {"random_head": [judge_features(m.layers[-2], seed) for m, seed in zip(runs["random_head"]["models"], SEEDS)]}
-features["pretrained"] = [judge_features(build_base(), seed) for seed in SEEDS]
+features = {"random_head": judge_features([m.layers[-2] for m in runs["random_head"]["models"]], SEEDS)}
+features["pretrained"] = judge_features([build_base()] * len(SEEDS), SEEDS)   # one base, one extraction
 damage_verdict = stats.compare("fresh head on the base fine-tuned with a random head", features["random_head"],
                                "on the pretrained base", features["pretrained"], what="validation accuracy")
 print(damage_verdict)
@@ -457,7 +463,7 @@ print("block moved (mean over seeds): "
 # %% tags=["nbval-ignore-output"]
 runs["adam"] = run(f"Adam {LEARNING_RATE:g}", optimizer=lambda: keras.optimizers.Adam(learning_rate=LEARNING_RATE))
 runs["bad_lr"] = run(f"SGD {BAD_LEARNING_RATE:g} (too large)", learning_rate=BAD_LEARNING_RATE)
-features["bad_lr"] = [judge_features(m.layers[-2], seed) for m, seed in zip(runs["bad_lr"]["models"], SEEDS)]
+features["bad_lr"] = judge_features([m.layers[-2] for m in runs["bad_lr"]["models"]], SEEDS)
 adam_verdict = stats.compare(f"SGD {LEARNING_RATE:g}", runs["main"]["val"], f"Adam {LEARNING_RATE:g}", runs["adam"]["val"],
                              what="validation accuracy after fine-tuning")
 bad_lr_verdict = stats.compare(f"SGD {LEARNING_RATE:g}", runs["main"]["val"], f"SGD {BAD_LEARNING_RATE:g}",

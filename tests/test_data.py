@@ -127,7 +127,7 @@ def test_cifar_reader_and_cats_vs_dogs_on_a_tiny_archive(empty_caches, monkeypat
     monkeypatch.setenv("CNN_COURSE_OFFLINE", "0")
     full = data.load_cifar10()                                   # downloaded (from a file URL) and verified
     assert full.x_train.shape == (200, 32, 32, 3) and full.x_test.shape == (40, 32, 32, 3)
-    cd = data.load_cats_vs_dogs(n_train_per_class=3, n_val_per_class=2)
+    cd = data.load_cats_vs_dogs(n_train_per_class=3, n_test_per_class=2)
     assert cd.x_train.shape == (6, 32, 32, 3) and cd.class_names == ["cat", "dog"]
     assert sorted(cd.y_train.tolist()) == [0, 0, 0, 1, 1, 1] and sorted(cd.y_test.tolist()) == [0, 0, 1, 1]
 

@@ -199,3 +199,17 @@ def test_seeds_parameter_is_checked():
     for bad in ([], [1, 1], [-1], 3, [1.5]):
         with pytest.raises(ValueError, match="SEEDS"):
             check_parameters({"SEEDS": bad}, seeds=["SEEDS"], history=[])
+
+
+def test_compare_lower_is_better_and_single_runs():
+    from helpers import stats
+
+    lower = stats.compare("x", [0.30, 0.31, 0.29], "y", [0.50, 0.52, 0.49], what="loss", lower_is_better=True)
+    assert lower.verdict == stats.BEHIND and "x is lower than y" in lower.sentence
+    assert lower.as_dict()["kind"] == "lower is better"
+    single = stats.compare_single("a", 0.90, "b", 0.80, sd=0.01, measured_in="section 4")
+    assert single.verdict == stats.AHEAD and "a is ahead of b" in single.sentence and "section 4" in single.sentence
+    assert stats.compare_single("a", 0.90, "b", 0.89, sd=0.01, measured_in="s").verdict == stats.NOISE
+    unknown = stats.compare_single("a", 0.2, "b", 0.3, sd=float("nan"), measured_in="s", lower_is_better=True)
+    assert unknown.verdict == stats.UNKNOWN and unknown.as_dict()["sd"] is None
+    assert unknown.as_dict()["kind"] == "one run, lower is better"

@@ -158,7 +158,7 @@ def test_fabricated_files_are_read_by_the_real_loaders(fabricated_env):
     mnist = data.load_mnist()
     assert mnist.name == "MNIST" and mnist.x_train.shape == (600, 28, 28) and mnist.x_train.dtype == np.uint8
     assert str(fabricated_env.cache) in mnist.provenance
-    cats = data.load_cats_vs_dogs(n_train_per_class=4, n_val_per_class=3)
+    cats = data.load_cats_vs_dogs(n_train_per_class=4, n_test_per_class=3)
     assert cats.x_train.shape == (8, 32, 32, 3) and sorted(cats.y_test.tolist()) == [0, 0, 0, 1, 1, 1]
     with tarfile.open(fabricated_env.files["cifar10"]) as tar:         # Keras' own reader takes it too
         tar.extractall(fabricated_env.folder / "extracted", filter="data")

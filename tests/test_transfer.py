@@ -55,17 +55,22 @@ def test_shipped_template_weights_match_their_checksum():
     assert manifest["test_accuracy"] > 0.85
 
 
+def flip_middle_byte(path) -> None:
+    """Corrupt a file the way a bad download or disk would: one byte in the middle changed."""
+    with open(path, "r+b") as f:
+        f.seek(path.stat().st_size // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0xFF]))
+
+
 def test_a_changed_weights_file_is_refused(tmp_path, monkeypatch):
     manifest = transfer.template_manifest()
     shutil.copy(transfer.TEMPLATE_WEIGHTS, tmp_path / manifest["file"])
     (tmp_path / "template_cnn.json").write_text(json.dumps(manifest))
     monkeypatch.setattr(transfer, "TEMPLATE_MANIFEST", tmp_path / "template_cnn.json")
     assert transfer.template_weights_path() == tmp_path / manifest["file"]
-    with open(tmp_path / manifest["file"], "r+b") as f:     # flip one byte in the middle
-        f.seek(manifest["size_bytes"] // 2)
-        byte = f.read(1)
-        f.seek(-1, 1)
-        f.write(bytes([byte[0] ^ 0xFF]))
+    flip_middle_byte(tmp_path / manifest["file"])
     with pytest.raises(transfer.TemplateWeightsError, match="make template"):
         transfer.template_weights_path()
     (tmp_path / manifest["file"]).unlink()
@@ -144,11 +149,7 @@ def test_a_changed_bn_weights_file_is_refused(tmp_path, monkeypatch):
     (tmp_path / "template_bn_cnn.json").write_text(json.dumps(manifest))
     monkeypatch.setattr(transfer, "TEMPLATE_BN_MANIFEST", tmp_path / "template_bn_cnn.json")
     assert transfer.template_bn_weights_path() == tmp_path / manifest["file"]
-    with open(tmp_path / manifest["file"], "r+b") as f:     # flip one byte in the middle
-        f.seek(manifest["size_bytes"] // 2)
-        byte = f.read(1)
-        f.seek(-1, 1)
-        f.write(bytes([byte[0] ^ 0xFF]))
+    flip_middle_byte(tmp_path / manifest["file"])
     with pytest.raises(transfer.TemplateWeightsError, match="make template"):
         transfer.template_bn_base()
     assert transfer.template_weights_path() == transfer.TEMPLATE_WEIGHTS   # the plain template is unaffected

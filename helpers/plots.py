@@ -276,3 +276,34 @@ def top_patches(images: np.ndarray, maps: np.ndarray, filters: Sequence[int], fi
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def show(*alt: str) -> None:
+    """Show the figures this cell drew, each with its alt text: one sentence saying what it shows.
+
+    Use it instead of `plt.show()`: `plots.show("Line chart of ...")`, one sentence per open figure, in
+    the order they were made. The figure goes out as an HTML `<img>` with that `alt` attribute, which
+    JupyterLab, Colab, the course site and the slides all render (a plain PNG output has no alt text,
+    so a screen reader can only say "image"); the sentence is also the output's plain-text form.
+    """
+    import base64
+    import html
+
+    from IPython.core.pylabtools import print_figure
+    from IPython.display import display
+
+    numbers = plt.get_fignums()
+    if len(alt) != len(numbers):
+        plt.close("all")
+        raise ValueError(f"plots.show: {len(numbers)} open figure(s) but {len(alt)} alt text(s): "
+                         "give one sentence per figure, in the order they were made")
+    for number, text in zip(numbers, alt):
+        text = " ".join(str(text).split())
+        if not text.endswith(".") or len(text) < 20:
+            plt.close("all")
+            raise ValueError(f"plots.show: alt text {text!r} should be a sentence saying what the figure shows")
+        figure = plt.figure(number)
+        png = base64.b64encode(print_figure(figure, "png", bbox_inches="tight")).decode("ascii")
+        display({"text/html": f'<img src="data:image/png;base64,{png}" alt="{html.escape(text, quote=True)}"/>',
+                 "text/plain": f"[figure: {text}]"}, raw=True)
+        plt.close(figure)

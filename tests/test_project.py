@@ -72,8 +72,11 @@ def test_notebook_skeleton_and_names(path):
     assert head.cell_type == "markdown" and head.source.startswith(f"# {path.name[:2]} · ")
     assert "Follows" in head.source and "Learning objectives" in head.source and "**What it needs.**" in head.source
     code = [c for c in cells if c.cell_type == "code"]
-    # 1. the parameters cell comes first, plain values only
-    params = code[0]
+    # 0. the Colab cell comes first (it does nothing elsewhere; tests/test_colab.py runs it)
+    assert "colab" in code[0].metadata.get("tags", []) and '"google.colab" in sys.modules' in code[0].source
+    assert "/notebooks/" + path.name + ")" in head.source, "the header links to this notebook on Colab"
+    # 1. then the parameters cell, plain values only
+    params = code[1]
     assert "parameters" in params.metadata.get("tags", []) and params.source.startswith("# Parameters:")
     names = []
     for node in ast.parse(params.source).body:
@@ -84,7 +87,7 @@ def test_notebook_skeleton_and_names(path):
     for name in names:
         assert any(re.fullmatch(p, name) for p in PARAMETER_NAMES), name
     # 2. then the set-up cell: validation, set-up with the user's seed, the shared import block
-    setup = code[1].source.splitlines()
+    setup = code[2].source.splitlines()
     assert setup[0] == "import helpers" and setup[1].startswith("helpers.check_parameters(globals()")
     assert "helpers.setup(seed=SEED)" in setup, "the seed the user set is the seed used"
     position = [setup.index(line) for line in IMPORT_BLOCK]
@@ -170,3 +173,24 @@ def test_lesson_code_in_helpers_is_the_code_the_notebook_shows(stem, module, nam
         assert shown[name] == kept[name], f"{name}: {stem} and {module} differ"
         doc = " ".join(getattr(importlib.import_module(module), name).__doc__.split())
         assert f"Introduced in notebook {stem[:2]}, section " in doc, name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_figure_has_alt_text(path, caplog):
+    """nbconvert's HTML export (what the site and slides are made of) finds no image without alt text,
+    and every figure went out through plots.show, so JupyterLab shows the same alt text."""
+    import logging
+
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(path, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if "image/png" in o.get("data", {})], "a figure without alt text: use plots.show"
+    images = [o["data"]["text/html"] for o in outputs if "<img" in str(o.get("data", {}).get("text/html", ""))]
+    assert images, "the stored run has figures"
+    with caplog.at_level(logging.WARNING):
+        body, _ = HTMLExporter().from_notebook_node(nb)
+    assert "Alternative text is missing" not in caplog.text
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', body)
+    assert len(alts) >= len(images)
+    assert all(len(alt) >= 20 and alt.endswith(".") and "No description" not in alt for alt in alts), alts

@@ -5,8 +5,9 @@
 
 The slide structure is derived from the notebook every time (no slide metadata is kept in notebooks/):
 the title cell opens the deck, every `##` heading starts a new slide, every `###` heading a sub-slide,
-long prose paragraphs become speaker notes (press S in the deck), and the parameters cell, the set-up
-cell and (unless --solutions) the cells tagged `solution` are left out. An exercise's instructions
+long prose paragraphs become speaker notes (press S in the deck), and the Colab cell, the parameters
+cell, the set-up cell and (unless --solutions) the cells tagged `solution` are left out (the site keeps
+the parameters and set-up cells, so a reader sees what a run needs). An exercise's instructions
 (under a `### ✏️` heading) always stay on the slide.
 
 Everything the pages load (reveal.js, MathJax 2, require.js, jQuery) is copied from node_modules/
@@ -105,16 +106,23 @@ def _is_notes(block: str) -> bool:
     return True
 
 
+def front_matter_ids(nb) -> set[str]:
+    """Ids of the cells before the lesson starts: the Colab cell, the parameters cell and the set-up cell."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    last = next(i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])) + 1   # the set-up cell
+    return {c.get("id") for c in code[:last + 1]}
+
+
 def slide_cells(nb, solutions: bool = False):
     """A copy of the notebook with `slideshow.slide_type` set on every cell (markdown cells split at
     headings and long paragraphs). Deterministic: the same notebook always gives the same deck."""
     nb = copy.deepcopy(nb)
-    cells, code_seen, exercise = [], 0, False
+    cells, exercise = [], False
+    front = front_matter_ids(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            code_seen += 1
             tags = cell.metadata.get("tags", [])
-            skip = code_seen <= 2 or ("solution" in tags and not solutions)
+            skip = cell.get("id") in front or ("solution" in tags and not solutions)
             cell.metadata["slideshow"] = {"slide_type": "skip" if skip else "-"}
             cells.append(cell)
             continue
@@ -191,9 +199,8 @@ def _offline_traits(exporter, lib: str = "lib") -> None:
 
 
 def _without_solutions(nb, solutions: bool):
-    if solutions:
-        return nb
-    remove = TagRemovePreprocessor(remove_cell_tags={"solution"}, enabled=True)
+    """The notebook without its Colab cell and, unless `solutions`, without its solution cells."""
+    remove = TagRemovePreprocessor(remove_cell_tags={"colab"} | (set() if solutions else {"solution"}), enabled=True)
     nb, _ = remove.preprocess(copy.deepcopy(nb), {})
     return nb
 

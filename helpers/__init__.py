@@ -5,12 +5,13 @@ Importing this package is cheap (no Keras, no TensorFlow, no network); each func
 it needs. `helpers.transfer` and `helpers.timing` hold code that notebooks 03 and 04 show in full
 and later notebooks reuse.
 """
-from . import data, estimate, plots, stats
+from . import data, estimate, lecture, plots, stats
 from .checks import check
+from .lecture import lecture_values
 from .params import check_parameters
 from .paths import PROJECT_ROOT
 from .record import read_records, record
 from .repro import peak_memory_mb, setup
 
-__all__ = ["data", "estimate", "plots", "stats", "check", "check_parameters", "PROJECT_ROOT", "read_records", "record",
-           "peak_memory_mb", "setup"]
+__all__ = ["data", "estimate", "lecture", "plots", "stats", "check", "check_parameters", "lecture_values", "PROJECT_ROOT",
+           "read_records", "record", "peak_memory_mb", "setup"]

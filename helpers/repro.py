@@ -68,7 +68,40 @@ def setup(seed: int = 42, deterministic: bool = True, verbose: bool = True) -> d
         device = f"GPU ({gpus})" if gpus else "CPU only"
         print(f"Python {facts['python']} | Keras {facts['keras']} on {backend} {library_version} "
               f"| NumPy {facts['numpy']} | {device} | seed {seed}")
+    _record_machine(facts, gpus)
     return facts
+
+
+def cpu_model() -> str:
+    """The processor's name as the system gives it ("AMD EPYC 7B13"), or platform's guess."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:          # Linux
+            for line in info:
+                if line.startswith(("model name", "Model", "Hardware")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    if sys.platform == "darwin":
+        import subprocess
+        try:
+            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                                  text=True, timeout=5).stdout.strip() or platform.machine()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _record_machine(facts: dict, gpus: int) -> None:
+    """In a notebook kernel only: record the machine and versions (read back by the results report)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if get_ipython() is None or not hasattr(get_ipython(), "kernel"):
+        return
+    from .record import record
+    record("machine", {**{k: v for k, v in facts.items() if k != "seed"}, "gpus": gpus, "cpu": cpu_model(),
+                       "cores": os.cpu_count(), "system": platform.platform(terse=True)})
 
 
 def peak_memory_mb() -> float:

@@ -505,15 +505,13 @@ else:
 # This run, next to the lectures' numbers:
 
 # %% tags=["nbval-check-output"]
-summary = pd.DataFrame([
-    ("worked example X * k", "[[-10, 45], [-60, 25]]", str(by_hand.astype(int).tolist())),
-    ("100x100 with P=3", "106x106", "x".join(map(str, padded.shape))),
-    ("100x100x3, ten 5x5 filters, S=1, P=2", "100x100x10", "x".join(map(str, model.output_shape[1:]))),
-    ("parameters of that layer", "10 * (5*5*3 + 1) = 760", str(model.count_params())),
-    ("150x150 through 3 conv+pool stages", "17x17x64 = 18,496", f"{stages.output_shape[1]:,}"),
-    ("VGG16 parameters (with top)", "138,357,544", f"{famous['VGG16']['parameters']:,}" if famous else "not built"),
-    ("VGG16 parameters (no top)", "14,714,688", f"{famous['VGG16 without top']['parameters']:,}" if famous else "not built"),
-], columns=["quantity", "lecture", "this notebook"]).set_index("quantity")
+lecture = helpers.lecture_values("01")     # the lectures' numbers and their settings, from data/lecture_values.json
+this_notebook = {"worked_example": by_hand, "padded": padded.shape, "example_shape": model.output_shape[1:],
+                 "example_params": model.count_params(), "chain_features": stages.output_shape[1],
+                 "vgg16": famous["VGG16"]["parameters"] if famous else "not built",
+                 "vgg16_notop": famous["VGG16 without top"]["parameters"] if famous else "not built"}
+summary = pd.DataFrame([(entry.what, entry.text, helpers.lecture.run_text(this_notebook[entry.id], exact=True))
+                        for entry in lecture], columns=["quantity", "lecture", "this notebook"]).set_index("quantity")
 helpers.record("results", {"worked_example": by_hand, "padded_shape": padded.shape,
                            "example_output_shape": model.output_shape[1:], "example_params": model.count_params(),
                            "chain_features": stages.output_shape[1], "famous": famous})

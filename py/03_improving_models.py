@@ -1138,21 +1138,22 @@ for verdict in test_verdicts.values():
 # The lecture's own models, this run next to the lecture. The lecture quotes no accuracies for these models — only settings and remarks — so the last column says what it reported; this run's numbers are **test** accuracies (mean ± sd over the seeds), on a much smaller training set. For the lecture's settings use `N_TRAIN = 3500, N_VAL = 500, EPOCHS = 20, DENSE_EPOCHS = 20` (offline) or, with full MNIST cached, `N_TRAIN = 54000, N_VAL = 6000, N_OVERFIT = 54000, N_TEST = 10000` — hours on a laptop CPU.
 
 # %% tags=["nbval-ignore-output"]
+lecture = helpers.lecture_values("03")     # the lecture's models, settings and remarks, from data/lecture_values.json
 task = f"{ds.name}, {len(ds.class_names)} classes, chance {chance:.2f}"
-lecture_task = "MNIST, 10 classes, chance 0.10; 54,000 training images"
-lecture_rows = [   # model, key in test_scores, training images, epochs, the lecture's setting, what it reported
-    ("dense 784-1024-1024-10", "plain", len(x_small), DENSE_EPOCHS, "20 epochs, batch 128", "no accuracy quoted"),
-    (f"same with Dropout({DROPOUT_RATE})", "dropout", len(x_small), DENSE_EPOCHS, "20 epochs, batch 128, Dropout(0.5)",
-     "did not beat the plain net without a GPU"),
-    ("cnn_small (8 filters)", "cnn_small", len(x_fit), EPOCHS, "with and without BN", "no accuracy quoted"),
-    ("cnn_small_bn", "cnn_small_bn", len(x_fit), EPOCHS, "with and without BN", "learns faster per epoch"),
-    ("cnn_64", "cnn_64", len(x_fit), EPOCHS, "again with 64 filters", "no accuracy quoted"),
-    ("cnn_64_bn", "cnn_64_bn", len(x_fit), EPOCHS, "again with 64 filters", "learns faster per epoch"),
-]
-summary = pd.DataFrame([{"model": model, "this run: task, training": f"{task}; {n:,} images, {epochs} epochs",
-                         f"this run: test accuracy ({len(SEEDS)} seeds)": mean_sd(test_scores[key]),
-                         "lecture: task, setting": f"{lecture_task}, {setting}", "lecture: result": said}
-                        for model, key, n, epochs, setting, said in lecture_rows]).set_index("model")
+same_task = DATASET == "mnist"
+
+
+def this_training(key):                    # the dense nets train on x_small, the CNNs on x_fit
+    n, epochs = (len(x_small), DENSE_EPOCHS) if key in ("plain", "dropout") else (len(x_fit), EPOCHS)
+    return f"{task}; {n:,} images, {epochs} epochs" + (f", Dropout({DROPOUT_RATE})" if key == "dropout" else "")
+
+
+summary = pd.DataFrame([{"model": entry.what, "this run: task, training": this_training(entry.id),
+                         "this run: test accuracy": helpers.lecture.run_text(test_scores[entry.id]),
+                         "lecture: task, setting": f"{lecture.task}, {lecture.task.data}; {entry.setting}",
+                         "lecture: result": entry.text} for entry in lecture]).set_index("model")
+lecture.record(task=task, same_task=same_task,               # for the results report
+               comparable={entry.id: entry.comparable(same_task, ds.name) for entry in lecture})
 with pd.option_context("display.width", 250, "display.max_colwidth", 90):
     display(summary)
 

@@ -654,17 +654,21 @@ print(test_verdict)
 
 # %% tags=["nbval-ignore-output"]
 peak_mb = helpers.peak_memory_mb()
+lecture = helpers.lecture_values("04")     # the lecture's numbers, settings and task, from data/lecture_values.json
 task = f"{'cats vs dogs' if IMAGENET else 'MNIST digits'} ({n_classes} classes, chance {1 / n_classes:.2f})"
 same_task = IMAGENET
-lecture_note = (" (the lecture's own photos; here CIFAR-10's 32x32 images, upscaled)" if same_task
-                else " (other task: not comparable)")
+comparable = {entry.id: entry.comparable(same_task, "MNIST digits",
+                                         ["the lecture's own photos; here CIFAR-10's 32x32 images, upscaled"])
+              for entry in lecture}
+lecture.record(task=task, same_task=same_task, comparable=comparable)   # for the results report
 summary = pd.DataFrame({
     "this run": [task, PRETRAINED, f"{n_train_per_class} x {n_classes}", f"{len(SEEDS)}",
-                 f"{stats.spread(test_scratch)}", f"{stats.spread(test_head)}", test_verdict.verdict,
+                 helpers.lecture.run_text(test_scratch), helpers.lecture.run_text(test_head), test_verdict.verdict,
                  f"{seconds_extract:.1f} s ({len(x_pool):,} images)", f"{seconds_epoch:.2f} s", f"{peak_mb:.0f} MB"],
-    "lecture": ["cats vs dogs (2 classes, chance 0.50)", "VGG16 (ImageNet)", "1,000 x 2", "1",
-                "0.74-0.78 (validation, 50 epochs, augmented)" + lecture_note,
-                "about 0.90 (validation, 50 epochs)" + lecture_note, "-", "-", "-", "-"],
+    "lecture": [str(lecture.task), lecture.task.network, f"{lecture.task.train_per_class:,} x {lecture.task.classes}",
+                "1", lecture["scratch"].text, lecture["bottleneck"].text, "-", "-", "-", "-"],
+    "comparable?": ["same task" if same_task else "no: another task", "", "", "",
+                    comparable["scratch"], comparable["bottleneck"], "", "", "", ""],
 }, index=["task", "pretrained network", "labelled training images", "seeds",
           f"{scratch_label} (test acc.)", "bottleneck head (test acc.)", "bottleneck vs scratch on test",
           "feature extraction (labelled pool)", "one end-to-end epoch", "peak memory of this notebook"])

@@ -782,17 +782,21 @@ print(comparison.to_string())
 
 # %% tags=["nbval-ignore-output"]
 peak_mb = helpers.peak_memory_mb()
+lecture = helpers.lecture_values("05")     # the lecture's numbers, settings and task, from data/lecture_values.json
 task = f"{'cats vs dogs' if IMAGENET else 'MNIST digits'} ({n_classes} classes, chance {1 / n_classes:.2f})"
-lecture_note = (" (the lecture's own photos; here CIFAR-10's 32x32 images, upscaled)" if IMAGENET
-                else " (other task: not comparable)")
+comparable = {entry.id: entry.comparable(IMAGENET, "MNIST digits",
+                                         ["the lecture's own photos; here CIFAR-10's 32x32 images, upscaled"])
+              for entry in lecture}
+lecture.record(task=task, same_task=IMAGENET, comparable=comparable)   # for the results report
 summary = pd.DataFrame({
     "this run": [task, PRETRAINED, f"{n_train_per_class} x {n_classes}", f"{len(SEEDS)}",
-                 f"{stats.spread(test_before)}", f"{stats.spread(test_ft)}", test_verdict.verdict,
+                 helpers.lecture.run_text(test_before), helpers.lecture.run_text(test_ft), test_verdict.verdict,
                  f"{trainable_after_freezing:,}", f"{peak_mb:.0f} MB"],
-    "lecture": ["cats vs dogs (2 classes, chance 0.50)", "VGG16 (ImageNet)", "1,000 x 2", "1",
-                "about 0.90 (validation, 50 epochs)" + lecture_note,
-                "about 0.95 (validation, SGD 1e-4, 50 epochs)" + lecture_note, "-",
+    "lecture": [str(lecture.task), lecture.task.network, f"{lecture.task.train_per_class:,} x {lecture.task.classes}",
+                "1", lecture["before"].text, lecture["fine_tune"].text, "-",
                 f"{vgg_block5_trainable:,} + head (block 5)", "-"],
+    "comparable?": ["same task" if IMAGENET else "no: another task", "", "", "",
+                    comparable["before"], comparable["fine_tune"], "", "", ""],
 }, index=["task", "pretrained network", "labelled training images", "seeds", "bottleneck head (test acc.)",
           f"{chosen_label} (test acc.)", "fine-tuned vs bottleneck on test",
           "trainable parameters while fine-tuning", "peak memory of this notebook"])

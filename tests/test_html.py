@@ -120,6 +120,9 @@ def test_site_and_decks_leave_out_solutions_and_the_site_links_every_lesson(buil
         assert f'id="cell-id={colab}"' not in page and f'id="cell-id={colab}"' not in deck
     assert index.count("Learning objectives") == len(build_html.lesson_paths())
     assert index.count("Run time at the defaults") == len(build_html.lesson_paths())
+    for path in build_html.lesson_paths():     # the stored run's own time (make outputs), not a typed one
+        seconds = nbformat.read(path, as_version=4).metadata["cnn_course"]["run"]["seconds"]
+        assert f"{seconds:.0f} s on a " in index, path.name
     # SOLUTIONS=1 keeps them
     first = build_html.lesson_paths()[0]
     solution = next(c.id for c in nbformat.read(first, as_version=4).cells if "solution" in c.metadata.get("tags", []))
@@ -139,7 +142,7 @@ class Chromium:
             [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--disable-default-apps", "--disable-extensions", "--allow-file-access-from-files",
-             '--host-resolver-rules=MAP * ~NOTFOUND', "--proxy-server=http://127.0.0.1:9",
+             '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1', "--proxy-server=http://127.0.0.1:9",
              "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1280,800",
              "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
@@ -308,6 +311,9 @@ def test_jupyterlab_shows_the_figures_alt_text(browser, tmp_path):
         alts = browser.js("Array.from(document.querySelectorAll('.jp-OutputArea-output img'))"
                           ".map(i => i.getAttribute('alt') || '')")
         assert len(alts) == figures and all(len(a) >= 20 and a.endswith(".") for a in alts), alts
+        server = f"http://127.0.0.1:{port}/"
+        outside = [u for u in browser.requested() if not u.startswith(LOCAL_SCHEMES + (server, f"ws://127.0.0.1:{port}/"))]
+        assert outside == [], outside
         browser.screenshot(ROOT / "build" / "screenshot-lab.png")
     finally:
         lab.terminate()

@@ -2,6 +2,7 @@
 
     python tools/build_html.py slides [--solutions] [--out build/slides]   # make slides: one reveal.js deck per notebook
     python tools/build_html.py site   [--solutions] [--out build/site]     # make site: index page + one page per notebook
+                                                                           # + report.html (tools/report.py, the stored run)
 
 The slide structure is derived from the notebook every time (no slide metadata is kept in notebooks/):
 the title cell opens the deck, every `##` heading starts a new slide, every `###` heading a sub-slide,
@@ -241,12 +242,22 @@ def header_parts(nb) -> dict[str, str]:
             "needs": needs.group(1).strip() if needs else ""}
 
 
-def run_times(count: int) -> list[str]:
-    """The measured run time of each notebook at its defaults, from the README's `make run` line."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"`make run` \(all \w+ notebooks at their defaults: ([^)]*)\)", readme)
-    times = [t.strip() for t in match.group(1).split(",")] if match else []
-    return times if len(times) == count else ["see the README"] * count
+def run_times(notebooks) -> list[str]:
+    """Each notebook's run time at its defaults, and the machine, from the stored run (`make outputs`
+    keeps the seconds in the notebook's metadata; the set-up cell records the machine)."""
+    from helpers.record import read_records
+
+    times = []
+    for nb in notebooks:
+        run = nb.metadata.get("cnn_course", {}).get("run", {})
+        machine = read_records(nb).get("machine", {})
+        if not run.get("seconds"):
+            times.append("not measured (run `make outputs`)")
+            continue
+        where = (f"{machine['cores']}-core {machine.get('cpu', 'CPU')}" if machine.get("cores") else "this machine")
+        gpu = ", with a GPU" if machine.get("gpus") else ""
+        times.append(f"{run['seconds']:.0f} s on a {where}{gpu}, in the stored run")
+    return times
 
 
 def _nav(pages: list[tuple[str, str]], index: int) -> str:
@@ -274,13 +285,13 @@ def build_site(out: Path, solutions: bool = False) -> list[Path]:
         target = out / pages[i][0]
         target.write_text(body, encoding="utf-8")
         written.append(target)
-    times = run_times(len(paths))
+    times = run_times(notebooks)
     items = []
     for (href, title), header, took in zip(pages, headers, times):
         items.append(f"""<li class="lesson">
 <h2><a href="{href}">{html.escape(title)}</a></h2>
 <div class="objectives"><strong>Learning objectives.</strong> {markdown2html_mistune(header["objectives"])}</div>
-<p class="time"><strong>Run time at the defaults:</strong> {html.escape(took)} (2-core CPU, see the README)</p>
+<p class="time"><strong>Run time at the defaults:</strong> {html.escape(took)}</p>
 <div class="needs"><strong>What it needs.</strong> {markdown2html_mistune(header["needs"])}</div>
 </li>""")
     edition = "with solutions" if solutions else "student edition: solutions removed"
@@ -295,12 +306,19 @@ processEscapes: true}}, messageStyle: 'none'}});</script>
 <h1>Convolutional neural networks with Keras 3</h1>
 <p>The lessons in order, rendered from the committed notebooks and their stored outputs ({edition}).
 Each page opens from disk without a network.</p>
+<p><a href="report.html">Results report</a>: for the run stored in these notebooks, each notebook's run time and
+peak memory, the machine, and the run's numbers next to the lectures'.</p>
 <ol class="lessons">
 {chr(10).join(items)}
 </ol></body></html>
 """
     (out / "index.html").write_text(index, encoding="utf-8")
-    return [out / "index.html", *written]
+    sys.path.insert(0, str(ROOT / "tools"))
+    import report   # tools/report.py: the same report `make run` writes, here of the stored run
+    nav = '<nav class="course"><span></span><a href="index.html">All lessons</a><span></span></nav>'
+    page = report.report_html(report.stored_report(), nav=nav, css=SITE_CSS)
+    (out / "report.html").write_text(page, encoding="utf-8")
+    return [out / "index.html", *written, out / "report.html"]
 
 
 def main(argv=None) -> None:

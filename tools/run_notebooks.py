@@ -7,18 +7,31 @@
 `--store` writes the executed notebook back over notebooks/NN_*.ipynb, and only if that file is
 unchanged since the run started (so an edit saved meanwhile in Jupyter is never lost); without it
 nothing under notebooks/ is ever written.
+
+Each notebook runs in a process of its own, so that its peak memory (the largest resident memory of
+its kernel) is measured for it alone. After the runs, <out>/report.md (build/report.md) gives each
+notebook's status, wall time and peak memory, the machine, and this run's numbers next to the
+lectures' (tools/report.py); `--store` also keeps the time and memory in the stored notebook's
+metadata, for the report page of `make site`.
 """
 from __future__ import annotations
 
 import argparse
 import ast
 import hashlib
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-from helpers.record import read_records
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from helpers.record import read_records  # noqa: E402
+import report  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
@@ -46,20 +59,58 @@ def parse_params(items: list[str]) -> dict:
     return params
 
 
-def run_one(path: Path, out_dir: Path, params: dict, store: bool) -> tuple[str, float, dict]:
-    import nbformat
+@dataclass
+class Run:
+    """How one notebook's run went."""
+
+    status: str
+    seconds: float
+    records: dict = field(default_factory=dict)
+    peak_mb: float | None = None         # the kernel's peak resident memory; None: not measured
+    executed: Path | None = None
+
+
+def _papermill(path: Path, out: Path, params: dict) -> tuple[str, float]:
     import papermill as pm
 
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
-    out = out_dir / path.name
     start = time.perf_counter()
-    status = "ok"
     try:
         pm.execute_notebook(str(path), str(out), parameters=params or None, kernel_name="python3",
                             cwd=str(NOTEBOOKS), progress_bar=False, log_output=False)
+        status = "ok"
     except Exception as exc:  # PapermillExecutionError keeps the partial output notebook
         status = f"FAILED: {getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}"[:120]
-    seconds = time.perf_counter() - start
+    return status, time.perf_counter() - start
+
+
+def _papermill_measured(path: Path, out: Path, params: dict) -> tuple[str, float, float | None]:
+    """Run in a fresh process: papermill starts the kernel as this process's only child, so once the
+    kernel has exited, RUSAGE_CHILDREN's ru_maxrss is that kernel's peak resident memory."""
+    status, seconds = _papermill(path, out, params)
+    try:
+        import resource
+    except ImportError:                  # Windows: not measured
+        return status, seconds, None
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return status, seconds, (peak / 2**20 if sys.platform == "darwin" else peak / 2**10)   # bytes / KiB -> MB
+
+
+def execute(path: Path, out_dir: Path, params: dict, store: bool, measure: bool = True) -> Run:
+    """Execute one notebook into out_dir (in a process of its own when `measure`, to measure its peak
+    memory) and, with `store`, write it back over `path` if that file did not change meanwhile."""
+    import nbformat
+
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    out = out_dir / path.name
+    if measure:
+        start = time.perf_counter()
+        try:
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+                status, seconds, peak_mb = child.submit(_papermill_measured, path, out, params).result()
+        except BrokenProcessPool:        # killed (out of memory?) before it could report
+            status, seconds, peak_mb = "FAILED: the process running it died", time.perf_counter() - start, None
+    else:
+        (status, seconds), peak_mb = _papermill(path, out, params), None
     records = read_records(out) if out.exists() else {}
     if store and status == "ok":
         if params:
@@ -69,9 +120,17 @@ def run_one(path: Path, out_dir: Path, params: dict, store: bool) -> tuple[str, 
         else:
             nb = nbformat.read(out, as_version=4)
             clean_for_commit(nb)
+            nb.metadata.setdefault(report.METADATA_KEY, {})["run"] = {
+                "seconds": round(seconds, 1), "peak_memory_mb": None if peak_mb is None else round(peak_mb)}
             nbformat.write(nb, path)
             status = "ok, stored"
-    return status, seconds, records
+    return Run(status, seconds, records, peak_mb, out if out.exists() else None)
+
+
+def run_one(path: Path, out_dir: Path, params: dict, store: bool) -> tuple[str, float, dict]:
+    """`execute` in this process (no memory measurement): (status, seconds, records)."""
+    run = execute(path, out_dir, params, store, measure=False)
+    return run.status, run.seconds, run.records
 
 
 def flatten(records: dict, prefix: str = "") -> dict:
@@ -88,6 +147,7 @@ def flatten(records: dict, prefix: str = "") -> dict:
 
 def short(records: dict, limit: int = 4) -> str:
     """The key numbers: accuracies first, then parameter counts, then other scalars."""
+    records = {k: v for k, v in records.items() if k not in ("machine", report.lectures.RECORD)}   # not results
     records = {k.removeprefix("results."): v for k, v in flatten(records).items()}
     numbers = [(k, v) for k, v in records.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     rank = lambda kv: 0 if kv[0].endswith("accuracy") else 1 if "param" in kv[0] else 2  # noqa: E731
@@ -116,17 +176,25 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     params = parse_params(args.param)
 
-    rows, failed = [], 0
+    rows, runs, failed = [], [], 0
     for path in paths:
         print(f"running {path.name} ...", flush=True)
-        status, seconds, records = run_one(path, out_dir, params, args.store)
-        failed += not status.startswith("ok")
-        rows.append((path.stem, status, seconds, short(records)))
+        run = execute(path, out_dir, params, args.store)
+        failed += not run.status.startswith("ok")
+        rows.append((path.stem, run.status, run.seconds, run.peak_mb, short(run.records)))
+        runs.append(report.NotebookRun(path.stem, run.status, run.seconds, run.peak_mb, run.executed))
     width = max(len(r[0]) for r in rows)
-    print(f"\n{'notebook':{width}}  {'status':10}  {'time':>7}  key results")
-    for name, status, seconds, recs in rows:
-        print(f"{name:{width}}  {status:10}  {seconds:6.1f}s  {recs}")
-    print(f"\nTotal {sum(r[2] for r in rows):.0f} s; executed notebooks are in {out_dir}")
+    print(f"\n{'notebook':{width}}  {'status':10}  {'time':>7}  {'memory':>8}  key results")
+    for name, status, seconds, peak_mb, recs in rows:
+        memory = "-" if peak_mb is None else f"{peak_mb:,.0f} MB"
+        print(f"{name:{width}}  {status:10}  {seconds:6.1f}s  {memory:>8}  {recs}")
+    command = "tools/run_notebooks.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    described = (f"`{command.strip()}` on {datetime.now():%Y-%m-%d %H:%M}: "
+                 + ("every notebook at its default parameters" if not params else f"parameters {params}")
+                 + f", executed into `{out_dir}`.")
+    report_path = out_dir / "report.md"
+    report_path.write_text(report.build_report(runs, described), encoding="utf-8")
+    print(f"\nTotal {sum(r[2] for r in rows):.0f} s; executed notebooks are in {out_dir}; report: {report_path}")
     return 1 if failed else 0
 
 

@@ -1,0 +1,326 @@
+"""The lectures' numbers, kept in one file: `data/lecture_values.json`.
+
+A notebook's summary table and the results report (`tools/report.py`, written by `make run`) both read
+the lecture's values from that file, so the two never disagree and no notebook types a lecture number:
+
+    lecture = helpers.lecture_values("04")
+    str(lecture.task)                       # 'cats vs dogs (2 classes, chance 0.50)'
+    lecture["bottleneck"].text              # 'about 0.90 (validation, 50 epochs)', the lecture's words
+    lecture["bottleneck"].comparable(same_task=False, task="MNIST digits")   # 'no: MNIST digits is another task'
+    lecture.record(task=..., same_task=..., comparable={...})   # for the report: what the summary decided
+
+Each entry also names, in `run`, where the notebook records its own value of the same quantity (a
+dotted path into `helpers.read_records`), which the report puts next to the lecture's. The file is
+checked when it is read; a mistake is refused with the file's name and the key at fault.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import paths
+
+#: the name the summary cells record their decisions under (`Lecture.record`), read back by the report
+RECORD = "lecture_vs_run"
+#: what `lookup` returns for a path the records do not have
+MISSING = object()
+
+
+class LectureValuesError(ValueError):
+    """data/lecture_values.json (or the file given) is malformed: the message names the file and the key."""
+
+
+def default_path() -> Path:
+    return paths.PROJECT_ROOT / "data" / "lecture_values.json"
+
+
+@dataclass(frozen=True)
+class Task:
+    """The lecture's task: what is classified, into how many classes, and the accuracy of guessing."""
+
+    name: str
+    classes: int
+    chance: float
+    data: str = ""                       # the lecture's images, in its words
+    network: str = ""                    # the pretrained network, where there is one
+    train_per_class: int | None = None   # labelled training images per class
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.classes} classes, chance {self.chance:.2f})"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One number the lecture states, with its setting, and where this run records its own value."""
+
+    id: str
+    what: str
+    text: str                            # the lecture's value as the lecture gives it
+    run: str                             # dotted path into the notebook's records
+    value: Any = None                    # a number, {"from": a, "to": b}, an exact list (a shape), or None
+    measure: str = ""                    # what this run's number measures ("test accuracy")
+    setting: str = ""
+    images: int | None = None
+    epochs: int | None = None
+    caveat: str = ""                     # why the lecture's number is another measurement, if it is
+    exact: bool = False                  # computed without data (a shape, a count): this run must give the same
+
+    @property
+    def label(self) -> str:
+        return f"{self.what}: {self.measure}" if self.measure else self.what
+
+    @property
+    def numbers(self) -> list[float]:
+        """Every number in the lecture's value."""
+        return _numbers(self.value)
+
+    def comparable(self, same_task: bool, task: str = "this run's task", differences: Sequence[str] = ()) -> str:
+        """The "comparable?" cell of a summary table: a lecture number compares with this run's only on
+        the same task and measurement; `differences` name what else differs (smaller setting, other images)."""
+        if self.value is None:
+            return "no number to compare"
+        if not same_task:
+            return f"no: {task} is another task"
+        extra = "; ".join(differences)
+        if self.caveat:
+            return f"no: {self.caveat}" + (f"; {extra}" if extra else "")
+        return "same task" + (f", but {extra}" if extra else " and setting")
+
+    def agrees(self, run_value: Any) -> bool:
+        """For an exact entry: does this run's value equal the lecture's?"""
+        try:
+            ours, theirs = _numbers(run_value), self.numbers
+        except (TypeError, ValueError):
+            return False
+        return len(ours) == len(theirs) and all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+                                                for a, b in zip(ours, theirs))
+
+
+@dataclass(frozen=True)
+class Lecture:
+    """The lecture's values for one notebook."""
+
+    number: str                          # "04"
+    notebook: str                        # "04_bottleneck_features"
+    task: Task | None                    # None: no data set (01's arithmetic)
+    entries: tuple[Entry, ...]
+    source: Path
+
+    def __getitem__(self, entry_id: str) -> Entry:
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(f"{self.source}: notebook {self.number} has no entry {entry_id!r} "
+                       f"(it has {', '.join(e.id for e in self.entries)})")
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def record(self, task: str, same_task: bool, comparable: dict[str, str], **values: Any) -> None:
+        """Record this run's task and the summary's "comparable?" decisions (and any `values` the
+        notebook records nowhere else) for the results report; nothing is shown."""
+        from .record import record
+
+        unknown = sorted(set(comparable) - {e.id for e in self.entries})
+        if unknown:
+            raise KeyError(f"{self.source}: notebook {self.number} has no entries {unknown}")
+        record(RECORD, {"notebook": self.number, "task": task, "same_task": bool(same_task),
+                        "comparable": dict(comparable), **values})
+
+
+# ---------------------------------------------------------------- reading and checking the file
+
+_TASK_KEYS = {"name": str, "classes": int, "chance": (int, float), "data": str, "network": str,
+              "train_per_class": (int, type(None))}
+_ENTRY_KEYS = {"id": str, "what": str, "text": str, "run": str, "value": object, "measure": str, "setting": str,
+               "images": (int, type(None)), "epochs": (int, type(None)), "caveat": (str, type(None)), "exact": bool}
+_REQUIRED_ENTRY = ("id", "what", "text", "run", "value")
+
+
+def _numbers(value: Any) -> list[float]:
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        raise TypeError("a truth value is not a number")
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [float(value["from"]), float(value["to"])]
+    if isinstance(value, (list, tuple)):
+        return [n for item in value for n in _numbers(item)]
+    raise TypeError(f"{value!r} is not a number")
+
+
+def _spellings(number: float) -> set[str]:
+    """Ways a number may be written in the lecture's text (0.9 in "about 0.90", 18496 in "18,496")."""
+    found = {f"{number:g}", repr(number)}
+    if number == int(number):
+        found |= {f"{int(number)}", f"{int(number):,}"}
+    return found
+
+
+def _check_value(value: Any, where: str) -> None:
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return
+    if isinstance(value, dict):
+        if set(value) != {"from", "to"} or not all(isinstance(value[k], (int, float)) for k in value):
+            raise LectureValuesError(f"{where}.value: a range is {{\"from\": number, \"to\": number}}, got {value!r}")
+        if value["from"] > value["to"]:
+            raise LectureValuesError(f"{where}.value: the range runs from {value['from']} down to {value['to']}")
+        return
+    if isinstance(value, list) and value:
+        try:
+            _numbers(value)
+        except (TypeError, ValueError, KeyError):
+            raise LectureValuesError(f"{where}.value: a list holds numbers (or lists of numbers), got {value!r}")
+        return
+    raise LectureValuesError(f"{where}.value: a number, a range {{\"from\", \"to\"}}, a list of numbers "
+                             f"or null, got {value!r}")
+
+
+def _typed(obj: dict, keys: dict, where: str) -> None:
+    for key, value in obj.items():
+        if key not in keys:
+            raise LectureValuesError(f"{where}: unknown key {key!r} (allowed: {', '.join(keys)})")
+        wanted = keys[key]
+        if wanted is not object and (not isinstance(value, wanted) or (isinstance(value, bool) and wanted is not bool)):
+            raise LectureValuesError(f"{where}.{key}: {value!r} has the wrong type")
+
+
+def _task(raw: Any, where: str) -> Task | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise LectureValuesError(f"{where}: an object or null, got {raw!r}")
+    _typed(raw, _TASK_KEYS, where)
+    for key in ("name", "classes", "chance"):
+        if key not in raw:
+            raise LectureValuesError(f"{where}: missing key {key!r}")
+    if raw["classes"] < 2 or not math.isclose(raw["chance"], 1 / raw["classes"], rel_tol=1e-6):
+        raise LectureValuesError(f"{where}: chance {raw['chance']} is not 1/classes for {raw['classes']} classes")
+    return Task(**raw)
+
+
+def _entry(raw: Any, where: str) -> Entry:
+    if not isinstance(raw, dict):
+        raise LectureValuesError(f"{where}: an object, got {raw!r}")
+    _typed(raw, _ENTRY_KEYS, where)
+    for key in _REQUIRED_ENTRY:
+        if key not in raw:
+            raise LectureValuesError(f"{where}: missing key {key!r}")
+    for key in ("id", "what", "text", "run"):
+        if not raw[key].strip():
+            raise LectureValuesError(f"{where}.{key}: empty")
+    if any(not part for part in raw["run"].split(".")):
+        raise LectureValuesError(f"{where}.run: {raw['run']!r} is not a dotted path into the notebook's records")
+    _check_value(raw["value"], where)
+    if raw.get("exact") and (raw["value"] is None or isinstance(raw["value"], dict)):
+        raise LectureValuesError(f"{where}.exact: an exact entry needs one value (a number or a list), "
+                                 "not a range or null")
+    missing = [n for n in _numbers(raw["value"]) if not any(s in raw["text"] for s in _spellings(n))]
+    if missing:
+        raise LectureValuesError(f"{where}.text: {raw['text']!r} does not state the value {missing[0]:g}")
+    return Entry(**{k: ("" if v is None and k == "caveat" else v) for k, v in raw.items()})
+
+
+def load(path: str | Path | None = None) -> dict[str, Lecture]:
+    """Every notebook's lecture values, checked: {"01": Lecture, ...}."""
+    source = Path(path) if path is not None else default_path()
+    try:
+        raw = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LectureValuesError(f"{source}: the lecture values file is missing") from None
+    except json.JSONDecodeError as exc:
+        raise LectureValuesError(f"{source}: not valid JSON ({exc})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("notebooks"), dict):
+        raise LectureValuesError(f"{source}: expected an object with a \"notebooks\" object")
+    unknown = sorted(set(raw) - {"about", "notebooks"})
+    if unknown:
+        raise LectureValuesError(f"{source}: unknown key {unknown[0]!r} (allowed: about, notebooks)")
+    lectures = {}
+    for number, nb in raw["notebooks"].items():
+        where = f"{source}: notebooks.{number}"
+        if not (isinstance(nb, dict) and len(number) == 2 and number.isdigit()):
+            raise LectureValuesError(f"{where}: a two-digit notebook number with an object")
+        unknown = sorted(set(nb) - {"notebook", "task", "entries"})
+        if unknown:
+            raise LectureValuesError(f"{where}: unknown key {unknown[0]!r} (allowed: notebook, task, entries)")
+        if not isinstance(nb.get("notebook"), str) or not nb["notebook"].startswith(number + "_"):
+            raise LectureValuesError(f"{where}.notebook: the notebook's name, starting {number}_")
+        if "task" not in nb:
+            raise LectureValuesError(f"{where}: missing key 'task' (null when the notebook has no data set)")
+        if not isinstance(nb.get("entries"), list) or not nb["entries"]:
+            raise LectureValuesError(f"{where}.entries: a non-empty list")
+        entries = tuple(_entry(e, f"{where}.entries[{i}]") for i, e in enumerate(nb["entries"]))
+        ids = [e.id for e in entries]
+        doubled = sorted({i for i in ids if ids.count(i) > 1})
+        if doubled:
+            raise LectureValuesError(f"{where}.entries: id {doubled[0]!r} appears twice")
+        lectures[number] = Lecture(number, nb["notebook"], _task(nb["task"], f"{where}.task"), entries, source)
+    return lectures
+
+
+def lecture_values(notebook: str, path: str | Path | None = None) -> Lecture:
+    """The lecture's values for one notebook: lecture_values("04") or lecture_values("04_bottleneck_features")."""
+    lectures = load(path)
+    number = str(notebook)[:2]
+    if number not in lectures:
+        raise KeyError(f"{path or default_path()}: no lecture values for notebook {notebook!r}")
+    return lectures[number]
+
+
+# ---------------------------------------------------------------- this run's values, found and written
+
+def lookup(records: dict, dotted: str) -> Any:
+    """The value at "results.test_accuracy.bottleneck" in a notebook's records, or MISSING."""
+    value: Any = records
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return MISSING
+        value = value[part]
+    return value
+
+
+def _number_text(number: float) -> str:
+    return f"{int(number):,}" if float(number) == int(number) else f"{number:g}"
+
+
+def _list_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_list_text(v) for v in value) + "]"
+    return _number_text(value)
+
+
+def _exact_text(value: Any) -> str:
+    if not isinstance(value, (list, tuple)):
+        return _number_text(value)
+    if len(value) > 1 and not any(isinstance(v, (list, tuple)) for v in value) \
+            and all(float(v) == int(v) for v in value):                # a shape
+        return "x".join(str(int(v)) for v in value)
+    return _list_text(value)                                          # a matrix (or one number in a list)
+
+
+def run_text(value: Any, exact: bool = False) -> str:
+    """This run's value as the summary tables and the report write it: scores over seeds as
+    "mean ± sd (n seeds)", one score as "0.958 (1 run)", counts with thousands separators, and
+    (`exact=True`) shapes as 100x100x10 and matrices as [[-10, 45], [-60, 25]]."""
+    from .record import _plain
+    from .stats import spread
+
+    value = _plain(value)
+    if value is None or value is MISSING:
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    if exact:
+        return _exact_text(value)
+    if isinstance(value, list):
+        return str(spread(value))
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.3f} (1 run)"

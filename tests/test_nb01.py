@@ -68,4 +68,4 @@ def test_a_misspelt_parameter_stops_the_real_kernel_in_the_set_up_cell(run_noteb
     with pytest.raises(papermill.PapermillExecutionError) as info:
         run_notebook(STEM, SIGMAA=3.0)
     assert "SIGMAA" in info.value.evalue and "SIGMA" in info.value.evalue
-    assert info.value.cell_index == 3          # title, parameters, injected parameters, set-up
+    assert info.value.cell_index == 4          # title, Colab, parameters, injected parameters, set-up

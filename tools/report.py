@@ -41,8 +41,10 @@ class NotebookRun:
 
     @classmethod
     def from_notebook(cls, notebook: Any, stem: str | None = None) -> "NotebookRun":
-        """An executed or stored notebook: time and memory from what `make outputs` stored in its metadata,
-        else the time papermill recorded; status from papermill's error flag or the error outputs."""
+        """An executed or stored notebook. A notebook papermill executed (it carries papermill's metadata):
+        papermill's time, memory not measured (its copy of the stored run's metadata describes another run).
+        A stored notebook (`make outputs` removes papermill's metadata): the time and memory it stored.
+        Status from papermill's error flag or the error outputs."""
         import nbformat
 
         nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, Path)) else notebook
@@ -51,8 +53,9 @@ class NotebookRun:
         papermill = nb.metadata.get("papermill", {})
         failed = papermill.get("exception") or any(out.get("output_type") == "error"
                                                     for cell in nb.cells for out in cell.get("outputs", []))
-        return cls(stem, "failed" if failed else "ok", stored.get("seconds", papermill.get("duration")),
-                   stored.get("peak_memory_mb"), nb)
+        if papermill:
+            return cls(stem, "failed" if failed else "ok", papermill.get("duration"), None, nb)
+        return cls(stem, "failed" if failed else "ok", stored.get("seconds"), stored.get("peak_memory_mb"), nb)
 
 
 def lesson_stems() -> list[str]:

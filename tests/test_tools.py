@@ -37,7 +37,7 @@ def test_store_only_when_unchanged(tmp_path, monkeypatch, edit):
     src = tmp_path / "01_demo.ipynb"
     fake_notebook(src)
     (tmp_path / "out").mkdir()
-    status, _, _ = run_notebooks.run_one(src, tmp_path / "out", {}, store=True)
+    status = run_notebooks.execute(src, tmp_path / "out", {}, store=True, measure=False).status
     stored = nbformat.read(src, as_version=4)
     if edit:
         assert "not stored" in status and "your edit is kept" in status
@@ -53,7 +53,7 @@ def test_store_refuses_non_default_parameters(tmp_path, monkeypatch):
     src = tmp_path / "01_demo.ipynb"
     fake_notebook(src)
     (tmp_path / "out").mkdir()
-    status, _, _ = run_notebooks.run_one(src, tmp_path / "out", {"EPOCHS": 1}, store=True)
+    status = run_notebooks.execute(src, tmp_path / "out", {"EPOCHS": 1}, store=True, measure=False).status
     assert "not stored" in status and not nbformat.read(src, as_version=4).cells[0].outputs
 
 

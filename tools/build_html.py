@@ -242,21 +242,21 @@ def header_parts(nb) -> dict[str, str]:
             "needs": needs.group(1).strip() if needs else ""}
 
 
-def run_times(notebooks) -> list[str]:
-    """Each notebook's run time at its defaults, and the machine, from the stored run (`make outputs`
-    keeps the seconds in the notebook's metadata; the set-up cell records the machine)."""
+def run_times(paths) -> list[str]:
+    """Each notebook's run time at its defaults and the machine, as the stored run kept them (the
+    results report's reading: `make outputs` stores the time, the set-up cell records the machine)."""
+    import report
     from helpers.record import read_records
 
     times = []
-    for nb in notebooks:
-        run = nb.metadata.get("cnn_course", {}).get("run", {})
-        machine = read_records(nb).get("machine", {})
-        if not run.get("seconds"):
+    for path in paths:
+        run = report.NotebookRun.from_notebook(path)
+        if run.seconds is None:
             times.append("not measured (run `make outputs`)")
             continue
-        where = (f"{machine['cores']}-core {machine.get('cpu', 'CPU')}" if machine.get("cores") else "this machine")
-        gpu = ", with a GPU" if machine.get("gpus") else ""
-        times.append(f"{run['seconds']:.0f} s on a {where}{gpu}, in the stored run")
+        machine = report.machine_text(read_records(run.notebook).get("machine", {}))
+        times.append(f"{run.seconds:.0f} s on a machine with {machine['CPU']} and GPU {machine['GPU']}, "
+                     "in the stored run")
     return times
 
 
@@ -285,7 +285,7 @@ def build_site(out: Path, solutions: bool = False) -> list[Path]:
         target = out / pages[i][0]
         target.write_text(body, encoding="utf-8")
         written.append(target)
-    times = run_times(notebooks)
+    times = run_times(paths)
     items = []
     for (href, title), header, took in zip(pages, headers, times):
         items.append(f"""<li class="lesson">

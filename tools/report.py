@@ -86,7 +86,7 @@ def _memory(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f} MB"
 
 
-def _machine_text(machine: dict) -> dict[str, str]:
+def machine_text(machine: dict) -> dict[str, str]:
     gpus = machine.get("gpus", int(bool(machine.get("gpu"))))
     return {"CPU": f"{machine.get('cpu', 'unknown')}, {machine.get('cores', '?')} cores",
             "GPU": f"{gpus} GPU{'s' if gpus != 1 else ''}" if gpus else "none (CPU only)",
@@ -163,8 +163,8 @@ def build_report(runs: list[NotebookRun], described: str, lecture_file: str | Pa
         else:
             machines.append((machine, [run.stem[:2]]))
     if machines:
-        header = ["notebooks", *_machine_text(machines[0][0])]
-        lines += _table(header, [[", ".join(names), *_machine_text(m).values()] for m, names in machines])
+        header = ["notebooks", *machine_text(machines[0][0])]
+        lines += _table(header, [[", ".join(names), *machine_text(m).values()] for m, names in machines])
         lines += ["", "As each notebook's set-up cell (`helpers.setup`) found it."]
     else:
         lines += ["Not recorded: no executed notebook holds the machine record of `helpers.setup`."]

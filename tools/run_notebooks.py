@@ -127,12 +127,6 @@ def execute(path: Path, out_dir: Path, params: dict, store: bool, measure: bool 
     return Run(status, seconds, records, peak_mb, out if out.exists() else None)
 
 
-def run_one(path: Path, out_dir: Path, params: dict, store: bool) -> tuple[str, float, dict]:
-    """`execute` in this process (no memory measurement): (status, seconds, records)."""
-    run = execute(path, out_dir, params, store, measure=False)
-    return run.status, run.seconds, run.records
-
-
 def flatten(records: dict, prefix: str = "") -> dict:
     """{"results": {"cnn": {"accuracy": 0.9}}} -> {"results.cnn.accuracy": 0.9}."""
     flat = {}

@@ -5,8 +5,11 @@
 2. Keras' own cache (`$KERAS_HOME`, default `~/.keras`);
 3. for Fashion-MNIST: Debian's `dataset-fashion-mnist` package;
 and then downloads into the project's cache (skipped when `CNN_COURSE_OFFLINE=1`).
-Every file is checked against its published checksum before use. A corrupt or truncated file in
-the project's cache is moved aside (`*.corrupt`) and fetched again; one elsewhere is reported and skipped.
+Every file is checked against its published checksum before use. A file whose source publishes none
+(the cats vs dogs photos) is checked by its exact size, and by its contents at first use
+(`helpers.data.cats_and_dogs_dir`), which then records its SHA-256 beside it (`<file>.sha256`, trust on
+first use); every later use must match that record. A corrupt or truncated file in the project's cache
+is moved aside (`*.corrupt`) and fetched again; one elsewhere is reported and skipped.
 What cannot be had raises `DataUnavailable`, with the fix.
 
 The checksums (and download addresses) can be replaced for chosen files by a registry file named in
@@ -48,7 +51,7 @@ class Remote:
     """A downloadable file: where it lives in the cache, where it comes from, its checksum."""
     relpath: str          # inside the cache folder, same layout as Keras' cache
     url: str
-    digest: str           # hex digest published by the file's source
+    digest: str           # hex digest published by the file's source ("" = none: trust on first use)
     algo: str = "sha256"  # the VGG16 weights are published with an MD5 only
     size_mb: float = 0.0
     title: str = ""
@@ -85,6 +88,11 @@ REMOTES: dict[str, Remote] = {
                           _KERAS_APPS + "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
                           "6d6bbae143d832006294945121d1f1fc", algo="md5", size_mb=58.9,
                           title="VGG16 ImageNet weights (no top)"),
+    # no published checksum: exact size, contents checked and SHA-256 recorded at first use (helpers.data)
+    "cats_and_dogs_filtered": Remote("datasets/cats_and_dogs_filtered.zip",
+                                     "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
+                                     "", size=68_606_236, size_mb=68.6,
+                                     title="Cats vs dogs photos (TensorFlow tutorial subset)"),
 }
 FASHION_KEYS = ["fashion-train-images", "fashion-train-labels", "fashion-test-images", "fashion-test-labels"]
 
@@ -183,11 +191,48 @@ def file_digest(path: Path, algo: str = "sha256") -> str:
     return h.hexdigest()
 
 
+def trust_record(remote: Remote) -> Path:
+    """Where the SHA-256 of a file with no published digest is recorded at its first use (beside it in the cache)."""
+    return cache_dir() / (remote.relpath + ".sha256")
+
+
+def expected_digest(remote: Remote) -> str | None:
+    """The digest a copy must have: published (or overridden), else recorded at first use, else None (not yet)."""
+    if remote.digest:
+        return remote.digest
+    record = trust_record(remote)
+    if not record.is_file():
+        return None
+    words = record.read_text().split()
+    return words[0].lower() if words else "(an empty record)"
+
+
+def record_digest(remote: Remote, digest: str) -> Path:
+    """Trust on first use: write `digest` (sha256sum's format) to the remote's record file; returns it."""
+    record = trust_record(remote)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(f"{digest}  {Path(remote.relpath).name}\n")
+    return record
+
+
 def verified(path: Path, remote: Remote) -> bool:
-    """True when `path` has the remote's size (if known) and digest."""
+    """True when `path` has the remote's size (if known) and digest (a file with no digest yet: its size)."""
     if remote.size is not None and path.stat().st_size != remote.size:
         return False
-    return file_digest(path, remote.algo) == remote.digest
+    expected = expected_digest(remote)
+    return expected is None or file_digest(path, remote.algo) == expected
+
+
+def _refusal(path: Path, remote: Remote) -> str:
+    """Why `path` failed `verified`, in words, with the fix when a first-use record refused it."""
+    size = path.stat().st_size
+    if remote.size is not None and size != remote.size:
+        return f"{path} is corrupt ({size:,} bytes, expected {remote.size:,}: truncated?)"
+    if remote.digest:
+        return f"{path} is corrupt"
+    record = trust_record(remote)
+    return (f"{path} is not the file first used here (its SHA-256 was recorded in {record}); if the file "
+            f"really changed at its source, check it, then delete {record} to trust the new copy")
 
 
 def _download(remote: Remote, dest: Path, timeout: float = 20.0) -> None:
@@ -206,10 +251,12 @@ def _download(remote: Remote, dest: Path, timeout: float = 20.0) -> None:
         if remote.size is not None and received != remote.size:
             raise DataUnavailable(f"downloaded {remote.url} but it has {received:,} bytes, "
                                   f"expected {remote.size:,} (truncated or changed upstream)")
-        got = file_digest(part, remote.algo)
-        if got != remote.digest:
+        got, expected = file_digest(part, remote.algo), expected_digest(remote)
+        if expected is not None and got != expected:
+            where = "" if remote.digest else (f"; recorded at first use in {trust_record(remote)}: "
+                                              f"delete it to trust the new file")
             raise DataUnavailable(f"downloaded {remote.url} but its {remote.algo} is {got}, "
-                                  f"expected {remote.digest} (truncated or changed upstream)")
+                                  f"expected {expected} (truncated or changed upstream{where})")
         part.replace(dest)
     finally:
         part.unlink(missing_ok=True)
@@ -234,14 +281,15 @@ def locate(key: str, download: bool = True) -> Path:
             continue
         if verified(path, remote):
             return path
+        problems.append(_refusal(path, remote))
         if path == ours:
             aside = path.with_name(path.name + ".corrupt")
             path.replace(aside)
+            problems[-1] += f" (set aside as {aside.name})"
             warnings.warn(f"{path} failed its {remote.algo} check (truncated or corrupt); "
                           f"moved it to {aside.name} and will fetch a fresh copy.", stacklevel=2)
         else:
             warnings.warn(f"{path} failed its {remote.algo} check; not using it.", stacklevel=2)
-        problems.append(f"{path} is corrupt")
     reason = "downloads are switched off (CNN_COURSE_OFFLINE=1)" if offline() else ""
     if download and not offline():
         try:
@@ -258,15 +306,18 @@ def locate(key: str, download: bool = True) -> Path:
         f"  Looked in: {looked}\n"
         f"  Fix: on a machine with internet run `make data` (fills {cache_dir()}), then copy that "
         f"folder to this machine's data/cache/ (or set CNN_COURSE_DATA to it), or download\n"
-        f"  {remote.url}\n  to {ours}")
+        f"  {remote.url}\n  to {ours}\n"
+        f"  (from a local mirror: name its url and sha256 in a registry override, ${REGISTRY_ENV}; "
+        f"see data/README.md)")
 
 
 # ---------------------------------------------------------------- make data
 def status() -> list[tuple[str, str, str]]:
     """(key, state, path) for every downloadable file, without downloading or moving anything.
 
-    state: "ok" (a verified copy, at path), "corrupt" (the cache's copy fails its check; the next
-    loader or `make data` sets it aside and fetches it again) or "missing".
+    state: "ok" (a verified copy, at path), "unchecked" (the right size, no digest known yet: its first
+    use checks its contents and records its SHA-256), "corrupt" (the cache's copy fails its check; the
+    next loader or `make data` sets it aside and fetches it again) or "missing".
     """
     rows = []
     for key in REMOTES:
@@ -275,7 +326,7 @@ def status() -> list[tuple[str, str, str]]:
         good = next((p for p in places if verified(p, entry)), None)
         ours = cache_dir() / entry.relpath
         if good is not None:
-            rows.append((key, "ok", str(good)))
+            rows.append((key, "ok" if expected_digest(entry) else "unchecked", str(good)))
         elif ours in places:
             rows.append((key, "corrupt", str(ours)))
         else:
@@ -295,6 +346,9 @@ def fetch_all() -> int:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, dest)
                 path = dest
+            if key == "cats_and_dogs_filtered":   # no published digest: check the photos (and record it) now
+                from .data import cats_and_dogs_dir
+                path = cats_and_dogs_dir(download=False)
             print(f"  ok       {key:22s} {path}")
         except DataUnavailable as exc:
             missing += 1

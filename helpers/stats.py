@@ -1,15 +1,20 @@
 """Several seeds, one honest verdict: summarise repeated runs and compare two settings.
 
 A comparison that is the lesson (dropout vs none, transfer vs scratch, ...) is run over a few
-seeds. `spread(scores)` gives mean ± standard deviation; `compare(...)` decides, by a rule stated
-in its sentence, whether the difference of two means is larger than the noise between seeds, and
-prints that sentence from the numbers, so the verdict stays true for any seed, size or data set.
+seeds. `spread(scores)` gives mean ± standard deviation; `compare(...)` decides whether the
+difference of two means is larger than the noise between seeds, and prints that sentence from the
+numbers, so the verdict stays true for any seed, size or data set.
 
-The rule: a difference counts when it is larger than twice its standard error,
-sqrt(sd_a²/n_a + sd_b²/n_b). With 2 or 3 seeds the standard deviations are themselves rough, so
-this is a rough guide, not a test of significance; with one seed the spread is unknown and no
+The rule is Welch's t-test at 95 %: the difference of the means gets a 95 % confidence interval,
+diff ± t·se with se = sqrt(sd_a²/n_a + sd_b²/n_b) and t the 97.5 % point of Student's t for the
+Welch–Satterthwaite degrees of freedom. A side is "ahead" only when the whole interval is on its
+side of zero; the sentence gives the interval. With one seed a side the spread is unknown and no
 winner is declared. `compare(..., lower_is_better=True)` words it for losses and seconds, and
-`compare_single` judges one run per side against a seed spread measured elsewhere.
+`compare_single` judges one run per side against a seed spread measured in the same setting.
+`binomial_sd` is the sampling noise of an accuracy measured on n images.
+
+`lecture_effect` turns a comparison into one entry of a notebook's `lecture_effects` list: the
+lecture's claim, this run's verdict and the verdict the course expects at the notebook's sizes.
 """
 from __future__ import annotations
 
@@ -18,8 +23,21 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+from scipy import stats as _scipy_stats
 
 AHEAD, BEHIND, NOISE, UNKNOWN = "ahead", "behind", "within noise", "spread unknown"
+VERDICTS = (AHEAD, BEHIND, NOISE, UNKNOWN)
+LEVEL = 0.95   # confidence level of every interval
+
+
+def t_critical(df: float) -> float:
+    """The two-sided 95 % critical value of Student's t with `df` degrees of freedom (inf: normal)."""
+    return float(_scipy_stats.t.ppf(0.5 + LEVEL / 2, df)) if math.isfinite(df) else float(_scipy_stats.norm.ppf(0.5 + LEVEL / 2))
+
+
+def binomial_sd(accuracy: float, n: int) -> float:
+    """Standard deviation of an accuracy measured on `n` images: sqrt(p(1-p)/n)."""
+    return math.sqrt(max(accuracy * (1 - accuracy), 0.0) / n)
 
 
 @dataclass
@@ -60,27 +78,44 @@ def spread(values: Sequence[float]) -> Spread:
     return Spread(values)
 
 
-def verdict_of(scores_a: Sequence[float], scores_b: Sequence[float]) -> tuple[str, float, float]:
-    """(verdict, difference of means a-b, noise = 2 standard errors) by the module's rule."""
+def welch(scores_a: Sequence[float], scores_b: Sequence[float]) -> tuple[float, float, float]:
+    """(difference of means a-b, half-width of its 95 % interval, Welch's degrees of freedom)."""
     a, b = spread(scores_a), spread(scores_b)
     diff = a.mean - b.mean
     if a.n < 2 or b.n < 2:
-        return UNKNOWN, diff, float("nan")
-    noise = 2 * math.sqrt(a.std ** 2 / a.n + b.std ** 2 / b.n)
-    if abs(diff) > noise:
-        return (AHEAD if diff > 0 else BEHIND), diff, noise
-    return NOISE, diff, noise
+        return diff, float("nan"), float("nan")
+    va, vb = a.std ** 2 / a.n, b.std ** 2 / b.n
+    se = math.sqrt(va + vb)
+    if se == 0:                      # every seed gave the same score on both sides
+        return diff, 0.0, float(a.n + b.n - 2)
+    df = (va + vb) ** 2 / (va ** 2 / (a.n - 1) + vb ** 2 / (b.n - 1))
+    return diff, t_critical(df) * se, df
+
+
+def _verdict(diff: float, half: float) -> str:
+    if math.isnan(half):
+        return UNKNOWN
+    if abs(diff) > half:
+        return AHEAD if diff > 0 else BEHIND
+    return NOISE
+
+
+def verdict_of(scores_a: Sequence[float], scores_b: Sequence[float]) -> tuple[str, float, float]:
+    """(verdict, difference of means a-b, half-width of its 95 % interval) by Welch's t-test."""
+    diff, half, _ = welch(scores_a, scores_b)
+    return _verdict(diff, half), diff, half
 
 
 @dataclass
 class Comparison:
     """Two settings, with the verdict and the sentence that states it.
 
-    Over seeds (the default), or one run per side when `sd`, a seed-to-seed standard deviation measured
-    elsewhere (`measured_in`), is given: then the difference counts above 2·√2·sd, two standard errors
-    of the difference of two single runs. `lower_is_better` (losses, gaps, seconds) changes the words
-    and the units (raw values instead of percentage points), not the verdict: `verdict` always says
-    whether a's score is above (AHEAD) or below (BEHIND) b's beyond the noise.
+    Over seeds (the default): Welch's t-test at 95 %. One run per side when `sd`, a seed-to-seed
+    standard deviation measured over `sd_seeds` seeds in the same setting (`measured_in`), is given:
+    the difference of two single runs has standard deviation √2·sd, and counts above t·√2·sd with t
+    for `sd_seeds` - 1 degrees of freedom. `lower_is_better` (losses, gaps, seconds) changes the
+    words and the units (raw values instead of percentage points), not the verdict: `verdict` always
+    says whether a's score is above (AHEAD) or below (BEHIND) b's beyond the noise.
     """
 
     a: str
@@ -91,67 +126,71 @@ class Comparison:
     lower_is_better: bool = False
     sd: float | None = None
     measured_in: str = ""
+    sd_seeds: int = 0
     verdict: str = field(init=False)
     diff: float = field(init=False)
-    noise: float = field(init=False)
+    noise: float = field(init=False)     # half-width of the 95 % interval of the difference
+    df: float = field(init=False)        # degrees of freedom of the t critical value
 
     def __post_init__(self) -> None:
         if self.sd is None:
-            self.verdict, self.diff, self.noise = verdict_of(self.scores_a, self.scores_b)
-            return
-        self.diff = spread(self.scores_a).mean - spread(self.scores_b).mean
-        self.noise = 2 * math.sqrt(2) * self.sd
-        if math.isnan(self.noise):
-            self.verdict = UNKNOWN
-        elif abs(self.diff) > self.noise:
-            self.verdict = AHEAD if self.diff > 0 else BEHIND
+            self.diff, self.noise, self.df = welch(self.scores_a, self.scores_b)
         else:
-            self.verdict = NOISE
+            self.diff = spread(self.scores_a).mean - spread(self.scores_b).mean
+            self.df = float(self.sd_seeds - 1) if self.sd_seeds > 1 else float("nan")
+            self.noise = (float("nan") if math.isnan(self.sd) or math.isnan(self.df)
+                          else t_critical(self.df) * math.sqrt(2) * self.sd)
+        self.verdict = _verdict(self.diff, self.noise)
 
     @property
     def kind(self) -> str:
         parts = (["one run"] if self.sd is not None else []) + (["lower is better"] if self.lower_is_better else [])
         return ", ".join(parts)
 
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The 95 % interval of the difference a - b (NaN when the spread is unknown)."""
+        return self.diff - self.noise, self.diff + self.noise
+
     def _winner_words(self) -> str:
         high, low = (self.a, self.b) if self.verdict == AHEAD else (self.b, self.a)
         return f"{low} is lower than {high}" if self.lower_is_better else f"{high} is ahead of {low}"
+
+    def _number(self, value: float) -> str:
+        return f"{value:+.3f}" if self.lower_is_better else f"{100 * value:+.1f}"
+
+    def _interval_words(self) -> str:
+        low, high = self.interval
+        unit = "" if self.lower_is_better else " points"
+        return f"95% interval {self._number(low)} to {self._number(high)}{unit}"
 
     @property
     def sentence(self) -> str:
         if self.sd is not None:
             return self._single_run_sentence()
         a, b = spread(self.scores_a), spread(self.scores_b)
-        if self.lower_is_better:
-            head = f"{self.what}: {self.a} {a} vs {self.b} {b}"
-            if self.verdict == UNKNOWN:
-                return head + "; with one seed the spread between runs is unknown: no verdict."
-            if self.verdict == NOISE:
-                return (head + f"; the difference {self.diff:+.3f} is within the noise between seeds "
-                        f"(±{self.noise:.3f}): no winner on this run.")
-            return (head + f"; {self._winner_words()} by {abs(self.diff):.3f}, more than the noise between seeds "
-                    f"(±{self.noise:.3f}).")
-        head = (f"{self.what}: {self.a} {a} vs {self.b} {b}; "
-                f"difference {100 * self.diff:+.1f} points")
+        unit = "" if self.lower_is_better else " points"
+        head = f"{self.what}: {self.a} {a} vs {self.b} {b}; difference {self._number(self.diff)}{unit}"
         if self.verdict == UNKNOWN:
-            return (head + ". With one seed the spread between runs is unknown, so this difference "
+            return (head + ". With one seed a side the spread between runs is unknown, so this difference "
                     "cannot be told from noise: run with more SEEDS to judge.")
-        noise = f"the noise between seeds (±{100 * self.noise:.1f} points, two standard errors)"
+        rule = f"{self._interval_words()} (Welch's t, {self.df:.1f} degrees of freedom)"
         if self.verdict == NOISE:
-            return head + f", within {noise}: no winner on this run."
-        return head + f", larger than {noise}: {self._winner_words()}."
+            return head + f", {rule}, which includes 0: within the noise between seeds, no winner on this run."
+        return head + f", {rule}, which excludes 0: {self._winner_words()}."
 
     def _single_run_sentence(self) -> str:
         score_a, score_b = spread(self.scores_a).mean, spread(self.scores_b).mean
-        size, margin = ((f"{self.diff:+.3f}", f"±{self.noise:.3f}") if self.lower_is_better
-                        else (f"{100 * self.diff:+.1f} points", f"±{100 * self.noise:.1f} points"))
-        head = f"{self.what}: {self.a} {score_a:.3f} vs {self.b} {score_b:.3f} (one run each), difference {size}"
+        unit = "" if self.lower_is_better else " points"
+        head = (f"{self.what}: {self.a} {score_a:.3f} vs {self.b} {score_b:.3f} (one run each), "
+                f"difference {self._number(self.diff)}{unit}")
         if self.verdict == UNKNOWN:
-            return head + ", and with one seed in SEEDS the spread is unknown: no verdict."
-        rule = f"the noise between two single runs ({margin}, from the seed spread in {self.measured_in})"
+            return head + ", and with fewer than 2 seeds the spread between runs is unknown: no verdict."
+        rule = (f"{self._interval_words()} (from the seed-to-seed sd {self.sd:.3f} over {self.sd_seeds} seeds "
+                f"in {self.measured_in})")
         if self.verdict == NOISE:
-            return head + f", within {rule}: no winner on this run."
-        return head + f", larger than {rule}: {self._winner_words()}."
+            return head + f", {rule}, which includes 0: no winner on this run."
+        return head + f", {rule}, which excludes 0: {self._winner_words()}."
 
     def __str__(self) -> str:
         return self.sentence
@@ -168,20 +207,33 @@ class Comparison:
             found["kind"] = self.kind
         if self.sd is not None:
             found["sd"] = None if math.isnan(self.sd) else self.sd
+            found["sd_seeds"] = self.sd_seeds
+            found["measured_in"] = self.measured_in
         return found
+
+    @classmethod
+    def from_dict(cls, found: dict) -> "Comparison":
+        """The comparison a recorded `as_dict()` describes, recomputed from its scores."""
+        lower = found.get("kind", "").endswith("lower is better")
+        if "sd" in found:
+            sd = float("nan") if found["sd"] is None else found["sd"]
+            return compare_single(found["a"], found["scores_a"][0], found["b"], found["scores_b"][0], sd,
+                                  found["measured_in"], found["what"], lower, found["sd_seeds"])
+        return compare(found["a"], found["scores_a"], found["b"], found["scores_b"], found["what"], lower)
 
 
 def compare(a: str, scores_a: Sequence[float], b: str, scores_b: Sequence[float],
             what: str = "accuracy", lower_is_better: bool = False) -> Comparison:
-    """Compare setting `a` with setting `b` over seeds; print(result) states the verdict."""
+    """Compare setting `a` with setting `b` over seeds (Welch's t at 95 %); print(result) states the verdict."""
     return Comparison(a, b, [float(s) for s in scores_a], [float(s) for s in scores_b], what, lower_is_better)
 
 
 def compare_single(a: str, score_a: float, b: str, score_b: float, sd: float, measured_in: str,
-                   what: str = "accuracy", lower_is_better: bool = False) -> Comparison:
-    """Compare one run of `a` with one run of `b`, the noise taken from a seed-to-seed `sd` measured
-    in `measured_in` (NaN: one seed, no verdict)."""
-    return Comparison(a, b, [float(score_a)], [float(score_b)], what, lower_is_better, float(sd), measured_in)
+                   what: str = "accuracy", lower_is_better: bool = False, sd_seeds: int = 3) -> Comparison:
+    """Compare one run of `a` with one run of `b`, the noise taken from a seed-to-seed `sd` measured over
+    `sd_seeds` seeds in the same setting, `measured_in` (NaN or fewer than 2 seeds: no verdict)."""
+    return Comparison(a, b, [float(score_a)], [float(score_b)], what, lower_is_better, float(sd), measured_in,
+                      int(sd_seeds))
 
 
 def mean_of_last(values: Sequence[float], k: int = 3) -> float:
@@ -190,3 +242,22 @@ def mean_of_last(values: Sequence[float], k: int = 3) -> float:
     if not values:
         raise ValueError("mean_of_last() needs a non-empty curve")
     return float(np.mean(values[-k:]))
+
+
+def lecture_effect(effect_id: str, claim: str, comparison: Comparison, expected: str) -> dict:
+    """One entry of a notebook's `lecture_effects` list: the lecture's claim, this run's verdict (of
+    `comparison`, whose side `a` is the one the claim favours), the verdict expected at the notebook's
+    sizes, and the printed sentence."""
+    if expected not in VERDICTS:
+        raise ValueError(f"expected must be one of {VERDICTS}, not {expected!r}")
+    return {"id": effect_id, "claim": claim, "verdict": comparison.verdict, "expected": expected,
+            "sentence": comparison.sentence, "comparison": comparison.as_dict()}
+
+
+def effects_table(effects: Sequence[dict]):
+    """The lecture's claims next to this run's verdicts, as a pandas table for the summary."""
+    import pandas as pd
+
+    return pd.DataFrame([{"claim (lecture)": e["claim"], "this run": e["verdict"], "expected here": e["expected"],
+                          "as expected": "yes" if e["verdict"] == e["expected"] else "NO"} for e in effects],
+                        index=[e["id"] for e in effects])

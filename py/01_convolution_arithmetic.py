@@ -448,6 +448,64 @@ print("softmax by the formula:", by_formula.round(4), "sum =", by_formula.sum().
 print("Keras agrees:", np.allclose(by_formula, by_keras, atol=1e-6))
 
 # %% [markdown]
+# ### Why the non-linearity?
+#
+# Without an activation, a `Dense` layer is a linear map $x W + b$, and two of them in a row are still one: $(x W_1 + b_1)\,W_2 + b_2 = x\,(W_1 W_2) + (b_1 W_2 + b_2)$. Stacking linear layers adds weights but no power. Let's check it on two `Dense` layers without activation, 784 → 64 → 10 like the MNIST network of notebook 02 (with random biases, so that the bias formula is tested too).
+
+# %% tags=["nbval-check-output"]
+keras.utils.set_random_seed(SEED)
+flat_image = keras.Input(shape=(784,))
+hidden = layers.Dense(64, bias_initializer="random_normal")     # no activation: linear
+top = layers.Dense(10, bias_initializer="random_normal")
+two_linear = keras.Model(flat_image, top(hidden(flat_image)))
+W1, b1 = hidden.get_weights()
+W2, b2 = top.get_weights()
+print("W1", W1.shape, "b1", b1.shape, "| W2", W2.shape, "b2", b2.shape)
+
+# %% [markdown]
+# Now a single `Dense(10)` layer whose kernel is $W_1 W_2$ and whose bias is $b_1 W_2 + b_2$, computed with NumPy from the two layers' weights. Both models see the same 4,000 random inputs:
+
+# %% tags=["nbval-check-output"]
+single = layers.Dense(10)
+one_linear = keras.Model(flat_image, single(flat_image))
+single.set_weights([W1 @ W2, b1 @ W2 + b2])                      # kernel (784, 10), bias (10,)
+
+x_random = np.random.default_rng(SEED).random((4000, 784)).astype("float32")   # 4,000 random "images"
+out_two = keras.ops.convert_to_numpy(two_linear(x_random))
+out_one = keras.ops.convert_to_numpy(one_linear(x_random))
+linear_diff = np.abs(out_two - out_one).max()
+print("two linear layers give the same outputs as one:", np.allclose(out_two, out_one, atol=1e-4))
+print(f"largest difference: {linear_diff:.4f} (outputs reach {np.abs(out_two).max():.1f})")
+
+# %% [markdown]
+# Put a ReLU between the same two layers and the collapse is gone. ReLU bends the map: it zeroes the negative hidden values, and *which* ones are negative depends on the input, so the network is only piecewise linear. It matches neither the collapsed layer nor the best single `Dense` layer that least squares can fit to its outputs (the same fit finds the linear stack's map exactly):
+
+# %% tags=["nbval-check-output"]
+with_relu = keras.Model(flat_image, top(layers.ReLU()(hidden(flat_image))))   # the same W1, b1, W2, b2
+out_relu = keras.ops.convert_to_numpy(with_relu(x_random))
+relu_diff = np.abs(out_relu - out_one).max()
+print("with a ReLU, the same outputs as the collapsed layer:", np.allclose(out_relu, out_one, atol=1e-4))
+print(f"largest difference: {relu_diff:.2f}")
+
+
+def best_linear_fit_error(x, y):
+    # extra code: fit y ≈ x K + c by least squares (a column of ones for the bias); largest error left
+    x1 = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)]).astype("float64")
+    fit, *_ = np.linalg.lstsq(x1, y.astype("float64"), rcond=None)
+    return np.abs(x1 @ fit - y).max()
+
+
+fit_linear, fit_relu = best_linear_fit_error(x_random, out_two), best_linear_fit_error(x_random, out_relu)
+print(f"best single Dense layer, largest error: linear stack {fit_linear:.4f}, ReLU network {fit_relu:.2f}")
+helpers.record("linear_collapse", {"linear_allclose": np.allclose(out_two, out_one, atol=1e-4),
+                                   "linear_max_difference": linear_diff, "linear_best_fit_error": fit_linear,
+                                   "relu_allclose": np.allclose(out_relu, out_one, atol=1e-4),
+                                   "relu_max_difference": relu_diff, "relu_best_fit_error": fit_relu})
+
+# %% [markdown]
+# That bend is what lets depth represent more: every further ReLU layer can bend the map again, so a stack describes functions no single layer can. The IBM lecture makes the same point for 1×1 convolutions: followed by a ReLU, they "increase non-linearity without affecting receptive fields", since a 1×1 filter mixes only the channels of one pixel.
+
+# %% [markdown]
 # ## 9. Famous architectures and their size
 #
 # The ImageNet challenge (1.2 million images, 1,000 classes) drove the field: **AlexNet** (2012) made CNNs win; **ZFNet** (2013) tuned it; **GoogLeNet** (Inception) and **VGG** (2014) went deeper with small filters; **ResNet** (2015) reached 152 layers with skip connections. `keras.applications` can build several of them; with `weights=None` nothing is downloaded and we can count their parameters.

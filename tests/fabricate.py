@@ -12,7 +12,10 @@ the loaders read them with the same code, and verify them against a registry ove
 - `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`: the weights of `VGG16(weights=None,
   include_top=False)` (He-normal from a seeded generator), in the legacy HDF5 layout Keras reads for
   `weights=<path>` (`layer_names`, one group per layer, `weight_names`), 58.9 MB like the real file;
-- the four Fashion-MNIST IDX files (gzip), a few images each.
+- the four Fashion-MNIST IDX files (gzip), a few images each;
+- `cats_and_dogs_filtered.zip`: the TensorFlow tutorial's layout, file names and counts
+  (`train/{cats,dogs}` 1,000 JPEGs each, `validation/{cats,dogs}` 500 each, `vectorize.py`), as tiny
+  16x16 JPEGs: cats orange with horizontal stripes, dogs blue with vertical stripes (learnable).
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import io
 import json
 import pickle
 import tarfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +35,8 @@ MNIST_PER_CLASS = (60, 20)          # train, test
 CIFAR_TRAIN_PER_CLASS = 10          # spread over data_batch_1..5
 CIFAR_TEST_PER_CLASS = 6
 FASHION_IMAGES = 20
-ALL_KEYS = ("mnist", "cifar10", "vgg16-notop", *cache.FASHION_KEYS)
+CATS_DOGS_SIZE = 16                 # pixels per side
+ALL_KEYS = ("mnist", "cifar10", "vgg16-notop", "cats_and_dogs_filtered", *cache.FASHION_KEYS)
 
 
 def mnist_npz(path: Path, per_class: tuple[int, int] = MNIST_PER_CLASS, seed: int = 0) -> Path:
@@ -128,10 +133,48 @@ def fashion_files(folder: Path, n: int = FASHION_IMAGES, seed: int = 0) -> dict[
     return files
 
 
+def animal_jpeg(rng: np.random.Generator, animal: str, size: int = CATS_DOGS_SIZE) -> bytes:
+    """A tiny real JPEG: 'cats' orange with horizontal stripes, 'dogs' blue with vertical stripes, plus noise."""
+    from PIL import Image
+
+    colour = np.array([210, 120, 40] if animal == "cats" else [60, 100, 190], dtype=np.float64)
+    stripes = np.where(np.arange(size) // 2 % 2, 45.0, -45.0)
+    stripes = stripes[:, None] if animal == "cats" else stripes[None, :]
+    pixels = colour + stripes[..., None] + rng.normal(0, 15, (size, size, 3)) + rng.normal(0, 20)
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def cats_and_dogs_zip(path: Path, seed: int = 0, damage: dict[str, bytes | None] | None = None) -> Path:
+    """A cats_and_dogs_filtered.zip in the real layout, names and counts; `damage` maps a member name
+    (e.g. 'cats_and_dogs_filtered/train/dogs/dog.7.jpg') to other bytes, or None to leave it out."""
+    from helpers.data import CATS_DOGS_COUNTS
+
+    rng = np.random.default_rng(seed)
+    damage = damage or {}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        def add(name, payload):
+            if damage.get(name, payload) is not None:
+                zf.writestr(zipfile.ZipInfo(name, date_time=(2018, 1, 1, 0, 0, 0)), damage.get(name, payload))
+
+        add("cats_and_dogs_filtered/", b"")
+        add("cats_and_dogs_filtered/vectorize.py", b"# fabricated stand-in for the tutorial's helper script\n")
+        for sub, n in CATS_DOGS_COUNTS.items():
+            split, animal = sub.split("/")
+            add(f"cats_and_dogs_filtered/{sub}/", b"")
+            start = 0 if split == "train" else 2000        # the real names: cat.0-999, cat.2000-2499
+            for i in range(start, start + n):
+                add(f"cats_and_dogs_filtered/{sub}/{animal[:-1]}.{i}.jpg", animal_jpeg(rng, animal))
+    return path
+
+
 def build_all(folder: Path, vgg16: bool = True) -> dict[str, Path]:
     """Every fabricated file, at its cache path under `folder` (the layout of `$CNN_COURSE_DATA`)."""
     rel = {k: folder / cache.REMOTES[k].relpath for k in ALL_KEYS}
-    files = {"mnist": mnist_npz(rel["mnist"]), "cifar10": cifar10_archive(rel["cifar10"])}
+    files = {"mnist": mnist_npz(rel["mnist"]), "cifar10": cifar10_archive(rel["cifar10"]),
+             "cats_and_dogs_filtered": cats_and_dogs_zip(rel["cats_and_dogs_filtered"])}
     if vgg16:
         files["vgg16-notop"] = vgg16_notop_weights(rel["vgg16-notop"])
     files.update(fashion_files(folder))

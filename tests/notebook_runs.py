@@ -148,18 +148,8 @@ def assert_verdicts_consistent(verdicts: dict, text: str) -> int:
         if isinstance(value, dict) and "sentence" not in value:
             checked += assert_verdicts_consistent(value, text)
             continue
-        lower = value.get("kind", "").endswith("lower is better")
-        if "sd" in value:          # one run per side, noise from a seed spread measured elsewhere
-            sd = float("nan") if value["sd"] is None else value["sd"]
-            diff = value["scores_a"][0] - value["scores_b"][0]
-            verdict = (stats.UNKNOWN if math.isnan(sd) else stats.NOISE if abs(diff) <= 2 * math.sqrt(2) * sd
-                       else stats.AHEAD if diff > 0 else stats.BEHIND)
-            again = stats.compare_single(value["a"], value["scores_a"][0], value["b"], value["scores_b"][0], sd,
-                                         value["sentence"].split("from the seed spread in ")[-1].split(")")[0],
-                                         value["what"], lower)
-        else:
-            verdict, _, _ = stats.verdict_of(value["scores_a"], value["scores_b"])
-            again = stats.compare(value["a"], value["scores_a"], value["b"], value["scores_b"], value["what"], lower)
+        again = stats.Comparison.from_dict(value)       # the package's own rule, recomputed from the scores
+        verdict = again.verdict
         assert value["verdict"] == verdict, value
         assert again.sentence == value["sentence"], value
         assert value["sentence"] in text, f"verdict not printed: {value['sentence']}"

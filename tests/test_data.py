@@ -1,4 +1,5 @@
 """Data loaders: offline fallbacks, provenance, checksums, clear errors for what cannot be had offline."""
+import dataclasses
 import gzip
 import shutil
 import time
@@ -7,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import fabricate
 from helpers import cache, data
 
 
@@ -76,7 +78,8 @@ def test_corrupt_file_and_no_other_copy_is_reported(empty_caches):
     assert ds.name == "MNIST (offline sample)"
 
 
-@pytest.mark.parametrize("loader", [data.load_cifar10, data.load_cats_vs_dogs, data.vgg16_weights_path])
+@pytest.mark.parametrize("loader", [data.load_cifar10, data.load_cats_vs_dogs, data.vgg16_weights_path,
+                                    data.cats_and_dogs_dir])
 def test_missing_downloads_fail_fast_with_the_fix(empty_caches, loader):
     start = time.perf_counter()
     with pytest.raises(cache.DataUnavailable) as info:
@@ -84,6 +87,7 @@ def test_missing_downloads_fail_fast_with_the_fix(empty_caches, loader):
     assert time.perf_counter() - start < 5
     message = str(info.value)
     assert "make data" in message and "Looked in" in message and "http" in message
+    assert cache.REGISTRY_ENV in message                        # the other fix: a local mirror
 
 
 def test_download_failure_is_reported_not_hung(empty_caches, monkeypatch):
@@ -162,11 +166,12 @@ def test_make_data_offline_fills_what_it_can_and_reports_the_rest(empty_caches, 
         pytest.skip("Debian's dataset-fashion-mnist is not installed")
     missing = cache.fetch_all()
     out = capsys.readouterr().out
-    assert missing == 3                                       # mnist, cifar10, vgg16-notop
+    assert missing == 4                                       # mnist, cifar10, vgg16-notop, cats_and_dogs_filtered
     for key in cache.FASHION_KEYS:
         copied = cache.cache_dir() / cache.REMOTES[key].relpath
         assert copied.is_file() and cache.file_digest(copied) == cache.REMOTES[key].digest
     assert "MISSING  cifar10" in out and "ok       fashion-train-images" in out
+    assert "MISSING  cats_and_dogs_filtered" in out
     assert cache.main(["status"]) == 0 and cache.main(["nonsense"]) == 2
 
 
@@ -188,3 +193,124 @@ def test_the_cache_command_line_runs_as_both_module_names(empty_caches):
         run = subprocess.run([sys.executable, "-m", module, "status"], capture_output=True, text=True, timeout=60)
         assert run.returncode == 0, run.stderr
         assert "cifar10" in run.stdout and "vgg16-notop" in run.stdout
+
+
+# ---------------------------------------------------------------- the lecture's cats vs dogs photos (zip)
+CATS_DOGS = data.CATS_DOGS_KEY
+
+
+@pytest.fixture(scope="module")
+def cats_dogs_zip(tmp_path_factory) -> Path:
+    """The fabricated cats_and_dogs_filtered.zip (real layout, names and counts; 16x16 JPEGs), built once."""
+    return fabricate.cats_and_dogs_zip(tmp_path_factory.mktemp("cats_dogs") / "cats_and_dogs_filtered.zip")
+
+
+def serve_as_published(path: Path, monkeypatch) -> Path:
+    """Make `path` the published file (its size, no sha256: trust on first use), downloadable from a file URL."""
+    monkeypatch.setitem(cache.REMOTES, CATS_DOGS, dataclasses.replace(
+        cache.REMOTES[CATS_DOGS], url=path.as_uri(), size=path.stat().st_size))
+    return cache.cache_dir() / cache.REMOTES[CATS_DOGS].relpath
+
+
+@pytest.fixture
+def cats_dogs_published(empty_caches, cats_dogs_zip, monkeypatch) -> Path:
+    """Empty caches, and the fabricated zip standing in for the published one; returns its path in the cache."""
+    return serve_as_published(cats_dogs_zip, monkeypatch)
+
+
+def test_the_published_cats_and_dogs_entry():
+    remote = cache.REMOTES[CATS_DOGS]
+    assert remote.size == 68_606_236 and remote.digest == "" and remote.relpath.endswith("cats_and_dogs_filtered.zip")
+    assert remote.url == "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"
+
+
+def test_the_fabricated_zip_is_verified_extracted_and_read_by_keras(empty_caches, cats_dogs_zip, monkeypatch):
+    """Registry override (sha256, size, file URL): downloaded, checked, extracted once, read by Keras."""
+    import keras
+
+    fabricate.write_registry(empty_caches / "registry.json", fabricate.registry_entries(
+        {CATS_DOGS: cats_dogs_zip}, urls={CATS_DOGS: cats_dogs_zip.as_uri()}))
+    monkeypatch.setenv(cache.REGISTRY_ENV, str(empty_caches / "registry.json"))
+    monkeypatch.setenv("CNN_COURSE_OFFLINE", "0")
+    folder = data.cats_and_dogs_dir()
+    assert folder == cache.cache_dir() / "datasets" / "cats_and_dogs_filtered"
+    assert not cache.trust_record(cache.REMOTES[CATS_DOGS]).exists()     # the override's sha256 replaces it
+    train = keras.utils.image_dataset_from_directory(folder / "train", image_size=(32, 32), batch_size=None,
+                                                     shuffle=False, verbose=False)
+    assert train.class_names == ["cats", "dogs"] and train.cardinality() == 2000
+    labels = np.array([int(y) for _, y in train])
+    assert np.bincount(labels).tolist() == [1000, 1000]
+    val = keras.utils.image_dataset_from_directory(folder / "validation", batch_size=None, verbose=False)
+    assert val.cardinality() == 1000
+    (folder / "sentinel").touch()                                          # extracted once, then re-used
+    assert data.cats_and_dogs_dir(download=False) == folder and (folder / "sentinel").exists()
+    next((folder / "train" / "dogs").glob("*.jpg")).unlink()               # an incomplete folder is redone
+    assert data.cats_and_dogs_dir(download=False) == folder and not (folder / "sentinel").exists()
+    assert len(list((folder / "train" / "dogs").glob("*.jpg"))) == 1000
+    assert dict((k, s) for k, s, _ in cache.status())[CATS_DOGS] == "ok"
+
+
+def test_trust_on_first_use_records_the_digest_and_refuses_a_changed_zip(cats_dogs_published, cats_dogs_zip,
+                                                                          monkeypatch):
+    monkeypatch.setenv("CNN_COURSE_OFFLINE", "0")
+    assert dict((k, s) for k, s, _ in cache.status())[CATS_DOGS] == "missing"
+    folder = data.cats_and_dogs_dir()                                      # downloaded, checked, recorded
+    record = cache.trust_record(cache.REMOTES[CATS_DOGS])
+    assert record == cats_dogs_published.with_name("cats_and_dogs_filtered.zip.sha256")
+    assert record.read_text().split()[0] == cache.file_digest(cats_dogs_zip)
+    assert dict((k, s) for k, s, _ in cache.status())[CATS_DOGS] == "ok"
+    assert data.cats_and_dogs_dir() == folder                              # the same file: accepted again
+    changed = bytearray(cats_dogs_published.read_bytes())
+    changed[len(changed) // 2] ^= 0xFF                                     # same size, other content
+    cats_dogs_published.write_bytes(bytes(changed))
+    monkeypatch.setenv("CNN_COURSE_OFFLINE", "1")
+    with pytest.warns(UserWarning, match="failed its sha256 check"):
+        with pytest.raises(cache.DataUnavailable, match="not the file first used here") as info:
+            data.cats_and_dogs_dir()
+    assert f"delete {record}" in str(info.value) and "make data" in str(info.value)
+    assert not cats_dogs_published.exists()
+    assert cats_dogs_published.with_name("cats_and_dogs_filtered.zip.corrupt").exists()
+
+
+def test_a_zip_one_byte_short_is_refused(cats_dogs_published, cats_dogs_zip):
+    cats_dogs_published.parent.mkdir(parents=True)
+    cats_dogs_published.write_bytes(cats_dogs_zip.read_bytes()[:-1])
+    assert dict((k, s) for k, s, _ in cache.status())[CATS_DOGS] == "corrupt"
+    with pytest.warns(UserWarning, match="truncated or corrupt"):
+        with pytest.raises(cache.DataUnavailable, match="is corrupt .* expected"):
+            data.cats_and_dogs_dir()
+    assert cats_dogs_published.with_name("cats_and_dogs_filtered.zip.corrupt").exists()
+    assert not (cache.cache_dir() / "datasets" / "cats_and_dogs_filtered").exists()
+
+
+@pytest.mark.parametrize("damage, folder", [
+    ({"cats_and_dogs_filtered/train/dogs/dog.7.jpg": None}, "train/dogs has 999 .jpg files, expected 1,000"),
+    ({"cats_and_dogs_filtered/validation/cats/cat.2003.jpg": b"\xff\xd8\xff\xe0 not really a JPEG"},
+     "validation/cats/cat.2003.jpg does not decode"),
+], ids=["one image missing", "one image undecodable"])
+def test_a_zip_with_a_missing_or_broken_image_is_refused_naming_the_folder(empty_caches, monkeypatch, damage,
+                                                                           folder):
+    bad = fabricate.cats_and_dogs_zip(empty_caches / "made" / "cats_and_dogs_filtered.zip", damage=damage)
+    cached = serve_as_published(bad, monkeypatch)
+    cached.parent.mkdir(parents=True)
+    shutil.copyfile(bad, cached)
+    with pytest.raises(cache.DataUnavailable, match=folder) as info:
+        data.cats_and_dogs_dir()
+    assert "make data" in str(info.value) and "set aside" in str(info.value)
+    assert cached.with_name("cats_and_dogs_filtered.zip.corrupt").exists() and not cached.exists()
+    assert not (cache.cache_dir() / "datasets" / "cats_and_dogs_filtered").exists()
+    assert not cache.trust_record(cache.REMOTES[CATS_DOGS]).exists()       # nothing trusted
+    assert not [p for p in cached.parent.iterdir() if p.name.startswith(".")]   # no half extraction left
+
+
+def test_make_data_checks_and_records_the_photos(cats_dogs_published, cats_dogs_zip, monkeypatch, capsys):
+    monkeypatch.setattr(cache, "REMOTES", {CATS_DOGS: cache.REMOTES[CATS_DOGS]})   # only this file
+    cats_dogs_published.parent.mkdir(parents=True)
+    shutil.copyfile(cats_dogs_zip, cats_dogs_published)                     # copied in by hand: not yet checked
+    assert dict((k, s) for k, s, _ in cache.status())[CATS_DOGS] == "unchecked"
+    assert cache.fetch_all() == 0
+    folder = cache.cache_dir() / "datasets" / "cats_and_dogs_filtered"
+    assert f"ok       {CATS_DOGS} {folder}" in capsys.readouterr().out
+    assert cache.trust_record(cache.REMOTES[CATS_DOGS]).is_file()           # recorded by `make data`
+    assert cache.main(["status"]) == 0
+    assert f"ok       {CATS_DOGS}" in capsys.readouterr().out

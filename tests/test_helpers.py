@@ -213,6 +213,44 @@ def test_compare_lower_is_better_and_single_runs():
     unknown = stats.compare_single("a", 0.2, "b", 0.3, sd=float("nan"), measured_in="s", lower_is_better=True)
     assert unknown.verdict == stats.UNKNOWN and unknown.as_dict()["sd"] is None
     assert unknown.as_dict()["kind"] == "one run, lower is better"
+    assert stats.compare_single("a", 0.90, "b", 0.80, sd=0.01, measured_in="s", sd_seeds=1).verdict == stats.UNKNOWN
+    for found in (lower, single, unknown):
+        assert stats.Comparison.from_dict(json.loads(json.dumps(found.as_dict()))).sentence == found.sentence
+
+
+def test_verdict_is_welchs_t_test_at_95_percent():
+    """The interval is scipy's Welch t-test inverted: the verdict says 'ahead' exactly when p < 0.05."""
+    from scipy.stats import ttest_ind
+
+    from helpers import stats
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        a, b = rng.normal(0.9, 0.02, size=3), rng.normal(0.9 + rng.normal(0, 0.03), rng.uniform(0.005, 0.04), size=3)
+        found = stats.compare("a", a, "b", b)
+        p = ttest_ind(a, b, equal_var=False).pvalue
+        assert (found.verdict != stats.NOISE) == (p < 0.05), (a, b, p, found.sentence)
+        low, high = found.interval
+        assert low < found.diff < high and "95% interval" in found.sentence
+    # no winner is declared at 95 % in about 5 % of comparisons of equal settings, not 12-18 %
+    wins = sum(stats.compare("a", rng.normal(0, 1, 3), "b", rng.normal(0, 1, 3)).verdict != stats.NOISE
+               for _ in range(4000))
+    assert 0.03 < wins / 4000 < 0.07
+    assert stats.compare("a", [0.5, 0.5], "b", [0.5, 0.5]).verdict == stats.NOISE     # no spread, no difference
+    assert stats.binomial_sd(0.9, 100) == pytest.approx(0.03)
+
+
+def test_lecture_effect_entries():
+    from helpers import stats
+
+    found = stats.lecture_effect("02.cnn_vs_dense", "CNNs beat dense nets on images",
+                                 stats.compare("CNN", [0.97, 0.975, 0.972], "dense", [0.93, 0.935, 0.931]), "ahead")
+    assert found["verdict"] == found["expected"] == "ahead" and json.dumps(found)
+    assert set(found) >= {"id", "claim", "verdict", "expected", "sentence"}
+    with pytest.raises(ValueError, match="expected"):
+        stats.lecture_effect("x", "y", stats.compare("a", [1, 2], "b", [1, 2]), "better")
+    table = stats.effects_table([found])
+    assert table.loc["02.cnn_vs_dense", "as expected"] == "yes"
 
 
 # ------------------------------------------------------------------ figures with alt text

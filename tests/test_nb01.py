@@ -33,6 +33,17 @@ def test_the_lecture_numbers_at_defaults(executed):
     assert "VGG16: 138,357,544 parameters; 14,714,688 in the convolutional base" in outputs
 
 
+def test_stacked_linear_layers_collapse_and_a_relu_stops_it():
+    """Section 8, read from the stored notebook: two Dense layers without activation are one Dense layer."""
+    rec = records(stored(STEM))["linear_collapse"]
+    assert rec["linear_allclose"] is True                   # the layer with W1·W2, b1·W2 + b2 gives the same outputs
+    assert rec["linear_max_difference"] < 1e-4              # float32 rounding only
+    assert rec["linear_best_fit_error"] < 1e-4              # least squares finds that single map
+    assert rec["relu_allclose"] is False                    # with a ReLU between them the collapse is gone
+    assert rec["relu_max_difference"] > 0.1
+    assert rec["relu_best_fit_error"] > 0.1                 # and no single linear map fits the ReLU network
+
+
 def test_a_copy_runs_from_another_folder_with_the_switch_off(tmp_path, monkeypatch):
     """The installed `helpers` package is found from anywhere: a copy of the notebook, run elsewhere."""
     from notebook_runs import execute

@@ -160,6 +160,9 @@ def test_fabricated_files_are_read_by_the_real_loaders(fabricated_env):
     assert str(fabricated_env.cache) in mnist.provenance
     cats = data.load_cats_vs_dogs(n_train_per_class=4, n_test_per_class=3)
     assert cats.x_train.shape == (8, 32, 32, 3) and sorted(cats.y_test.tolist()) == [0, 0, 0, 1, 1, 1]
+    photos = data.cats_and_dogs_dir(download=False)                   # the lecture's layout, extracted once
+    assert photos.parent == fabricated_env.cache / "datasets"
+    assert sorted(len(list(photos.glob(f"{sub}/*.jpg"))) for sub in data.CATS_DOGS_COUNTS) == [500, 500, 1000, 1000]
     with tarfile.open(fabricated_env.files["cifar10"]) as tar:         # Keras' own reader takes it too
         tar.extractall(fabricated_env.folder / "extracted", filter="data")
     x, y = load_batch(str(fabricated_env.folder / "extracted" / "cifar-10-batches-py" / "test_batch"))

@@ -68,7 +68,7 @@ outputs: setup
 sync: setup
 	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.ipynb
 
-## make template: retrain the shipped template CNNs used offline by notebooks 04 and 05 (plain, and with BN)
+## make template: retrain the shipped template CNNs used offline by notebooks 05 and 06 (plain, and with BN)
 template: setup
 	$(PY) tools/train_template.py
 	$(PY) tools/train_template.py --bn

@@ -2,7 +2,7 @@
 
 Nothing here trains a model: the models a lesson is about are written in the notebooks.
 Importing this package is cheap (no Keras, no TensorFlow, no network); each function imports what
-it needs. `helpers.transfer` and `helpers.timing` hold code that notebooks 03 and 04 show in full
+it needs. `helpers.transfer` and `helpers.timing` hold code that notebooks 03 and 05 show in full
 and later notebooks reuse.
 """
 from . import data, estimate, lecture, plots, stats

@@ -69,7 +69,7 @@ def imagenet_cost_estimate(n_train: int, n_val: int, image_size: int = 150, epoc
         text += f", so {epochs} epoch{'s' if epochs > 1 else ''} {duration(epochs * epoch)}"
     if epoch > GPU_EPOCH_SECONDS or extraction > GPU_EXTRACT_SECONDS:
         text += (". Fine-tuning takes many such epochs: a GPU (Colab's free one, for example), many times "
-                 "faster, is advised for notebook 05.")
+                 "faster, is advised for notebook 06.")
     else:
         text += ". That is fine on a CPU."
     if verbose:

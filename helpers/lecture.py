@@ -3,7 +3,7 @@
 A notebook's summary table and the results report (`tools/report.py`, written by `make run`) both read
 the lecture's values from that file, so the two never disagree and no notebook types a lecture number:
 
-    lecture = helpers.lecture_values("04")
+    lecture = helpers.lecture_values("05")
     str(lecture.task)                       # 'cats vs dogs (2 classes, chance 0.50)'
     lecture["bottleneck"].text              # 'about 0.90 (validation, 50 epochs)', the lecture's words
     lecture["bottleneck"].comparable(same_task=False, task="MNIST digits")   # 'no: MNIST digits is another task'
@@ -103,8 +103,8 @@ class Entry:
 class Lecture:
     """The lecture's values for one notebook."""
 
-    number: str                          # "04"
-    notebook: str                        # "04_bottleneck_features"
+    number: str                          # "05"
+    notebook: str                        # "05_bottleneck_features"
     task: Task | None                    # None: no data set (01's arithmetic)
     entries: tuple[Entry, ...]
     source: Path
@@ -264,7 +264,7 @@ def load(path: str | Path | None = None) -> dict[str, Lecture]:
 
 
 def lecture_values(notebook: str, path: str | Path | None = None) -> Lecture:
-    """The lecture's values for one notebook: lecture_values("04") or lecture_values("04_bottleneck_features")."""
+    """The lecture's values for one notebook: lecture_values("05") or lecture_values("05_bottleneck_features")."""
     lectures = load(path)
     number = str(notebook)[:2]
     if number not in lectures:

@@ -215,6 +215,8 @@ class Comparison:
     def from_dict(cls, found: dict) -> "Comparison":
         """The comparison a recorded `as_dict()` describes, recomputed from its scores."""
         lower = found.get("kind", "").endswith("lower is better")
+        if found.get("kind", "").startswith("paired"):
+            return compare_paired(found["a"], found["scores_a"], found["b"], found["scores_b"], found["what"], lower)
         if "sd" in found:
             sd = float("nan") if found["sd"] is None else found["sd"]
             return compare_single(found["a"], found["scores_a"][0], found["b"], found["scores_b"][0], sd,
@@ -236,6 +238,35 @@ def compare_single(a: str, score_a: float, b: str, score_b: float, sd: float, me
                       int(sd_seeds))
 
 
+def compare_paired(a: str, scores_a: Sequence[float], b: str, scores_b: Sequence[float],
+                   what: str = "accuracy", lower_is_better: bool = False) -> "PairedComparison":
+    """Compare two scores measured in the *same* runs (scores_a[i] and scores_b[i] from seed i, e.g. two
+    epochs of one training run): Student's paired t-test at 95 % on the per-seed differences."""
+    if len(scores_a) != len(scores_b):
+        raise ValueError("compare_paired needs one score per seed on each side")
+    return PairedComparison(a, b, [float(s) for s in scores_a], [float(s) for s in scores_b], what, lower_is_better)
+
+
+@dataclass
+class PairedComparison(Comparison):
+    """A comparison of paired scores: the interval is that of the mean per-seed difference."""
+
+    def __post_init__(self) -> None:
+        d = spread([x - y for x, y in zip(self.scores_a, self.scores_b)])
+        self.diff = d.mean
+        self.df = float(d.n - 1) if d.n > 1 else float("nan")
+        self.noise = float("nan") if d.n < 2 else t_critical(self.df) * d.std / math.sqrt(d.n)
+        self.verdict = _verdict(self.diff, self.noise)
+
+    @property
+    def kind(self) -> str:
+        return ", ".join(["paired"] + (["lower is better"] if self.lower_is_better else []))
+
+    @property
+    def sentence(self) -> str:
+        return super().sentence.replace("(Welch's t,", "(paired t over the seeds,")
+
+
 def mean_of_last(values: Sequence[float], k: int = 3) -> float:
     """Mean of the last `k` epochs of a curve: a steadier headline than its last point."""
     values = list(values)
@@ -244,14 +275,33 @@ def mean_of_last(values: Sequence[float], k: int = 3) -> float:
     return float(np.mean(values[-k:]))
 
 
-def lecture_effect(effect_id: str, claim: str, comparison: Comparison, expected: str) -> dict:
+def mean_sd(values: Sequence[float]) -> str:
+    """"mean ± sd" of one score over seeds, for tables (only the mean for one seed)."""
+    s = spread(values)
+    return f"{s.mean:.3f}" + (f" ± {s.std:.3f}" if s.n > 1 else "")
+
+
+def better(comparison: Comparison) -> str:
+    """The verdict from the side of `a`: AHEAD when a is better beyond the noise (higher, or lower where
+    lower is better), BEHIND when it is worse."""
+    if comparison.lower_is_better and comparison.verdict in (AHEAD, BEHIND):
+        return BEHIND if comparison.verdict == AHEAD else AHEAD
+    return comparison.verdict
+
+
+def lecture_effect(effect_id: str, claim: str, comparison: Comparison, expected: str,
+                   beside: Comparison | None = None) -> dict:
     """One entry of a notebook's `lecture_effects` list: the lecture's claim, this run's verdict (of
-    `comparison`, whose side `a` is the one the claim favours), the verdict expected at the notebook's
-    sizes, and the printed sentence."""
+    `comparison`, whose side `a` is the one the claim favours: "ahead" means a is better beyond the
+    noise), the verdict expected at the notebook's default sizes, and the printed sentence. `beside`
+    is a second comparison reported next to it with no expected direction."""
     if expected not in VERDICTS:
         raise ValueError(f"expected must be one of {VERDICTS}, not {expected!r}")
-    return {"id": effect_id, "claim": claim, "verdict": comparison.verdict, "expected": expected,
-            "sentence": comparison.sentence, "comparison": comparison.as_dict()}
+    entry = {"id": effect_id, "claim": claim, "verdict": better(comparison), "expected": expected,
+             "sentence": comparison.sentence, "comparison": comparison.as_dict()}
+    if beside is not None:
+        entry["beside"] = {"verdict": better(beside), "sentence": beside.sentence, "comparison": beside.as_dict()}
+    return entry
 
 
 def effects_table(effects: Sequence[dict]):

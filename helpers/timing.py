@@ -1,4 +1,4 @@
-"""The epoch timer shown in notebook 03, reused by 04 and 05. Import it after `helpers.setup()`."""
+"""The epoch timer shown in notebook 03, reused by 05 and 06. Import it after `helpers.setup()`."""
 from __future__ import annotations
 
 import time
@@ -9,7 +9,7 @@ import keras
 class EpochTimer(keras.callbacks.Callback):
     """Seconds each epoch took, in `timer.seconds` (one number per epoch).
 
-    Introduced in notebook 03, section 1; reused by 04 and 05.
+    Introduced in notebook 03, section 1; reused by 05 and 06.
     """
 
     def on_train_begin(self, logs=None):

@@ -1,4 +1,4 @@
-"""Transfer learning for notebooks 04 and 05: the two pretrained networks, and 04's lesson code for 05.
+"""Transfer learning for notebooks 05 and 06: the two pretrained networks, and 05's lesson code for 06.
 
 Two pretrained networks can play the role of the lecture's VGG16 (the notebooks' `PRETRAINED`):
 - "imagenet": VGG16 with its ImageNet weights (58.9 MB download, see `helpers.cache`), on CIFAR-10's
@@ -7,8 +7,8 @@ Two pretrained networks can play the role of the lecture's VGG16 (the notebooks'
   (`tools/train_template.py`, weights in `data/`, about 1 MB), transferred to MNIST digits offline.
 
 Nothing here trains a model. The functions below the line "lesson code" are written out in full in
-notebook 04 (or 05), where they are taught; they are kept here, identical (a test compares the
-parsed code), so that 05, the training script and the tests use exactly what the lesson showed.
+notebook 05 (or 06), where they are taught; they are kept here, identical (a test compares the
+parsed code), so that 06, the training script and the tests use exactly what the lesson showed.
 Import this module after `helpers.setup()`: it imports Keras.
 """
 from __future__ import annotations
@@ -35,9 +35,9 @@ class TemplateWeightsError(RuntimeError):
     """The shipped template weights are missing or do not match their recorded SHA-256."""
 
 
-# ---------------------------------------------------------------- lesson code (shown in 04 and 05)
+# ---------------------------------------------------------------- lesson code (shown in 05 and 06)
 def build_template_cnn(num_classes=10):
-    """The template CNN, untrained. Introduced in notebook 04, section 4."""
+    """The template CNN, untrained. Introduced in notebook 05, section 4."""
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1), name="image"),
         layers.Conv2D(32, 3, padding="same", activation="relu", name="block1_conv1"),
@@ -56,7 +56,7 @@ def build_template_cnn(num_classes=10):
 def load_task(pretrained, n_pool_per_class, n_test_per_class, seed):
     """The target task: cats vs dogs from CIFAR-10 (imagenet) or MNIST digits (template), as a Dataset
     whose images have a channel axis: a labelled pool (x_train) and test images (x_test).
-    Introduced in notebook 04, section 2."""
+    Introduced in notebook 05, section 2."""
     if pretrained == "imagenet":     # offline this raises DataUnavailable, with the command that fetches the data
         return data.load_cats_vs_dogs(n_train_per_class=n_pool_per_class, n_test_per_class=n_test_per_class,
                                       seed=seed)
@@ -67,7 +67,7 @@ def load_task(pretrained, n_pool_per_class, n_test_per_class, seed):
 
 def per_class_index(y, n_per_class, seed):
     """Indices of a shuffled, class-balanced sample: n_per_class images of every class.
-    Introduced in notebook 04, section 2."""
+    Introduced in notebook 05, section 2."""
     n_classes = len(np.unique(y))
     n_per_class = data.clip_size(n_per_class, int(np.bincount(y).min()), "images per class")
     return data.stratified_subset(y, n_per_class * n_classes, seed=seed)
@@ -76,7 +76,7 @@ def per_class_index(y, n_per_class, seed):
 def split_pool(y_pool, n_train_per_class, n_val_per_class, seed):
     """Validation indices set aside first, then training indices from the rest (never the same image).
     Returns (train, val, rest): `rest` is every pool image that may be trained on.
-    Introduced in notebook 04, section 2."""
+    Introduced in notebook 05, section 2."""
     val = per_class_index(y_pool, n_val_per_class, seed=seed)
     rest = np.setdiff1d(np.arange(len(y_pool)), val)
     train = rest[per_class_index(y_pool[rest], n_train_per_class, seed=seed)]
@@ -85,7 +85,7 @@ def split_pool(y_pool, n_train_per_class, n_val_per_class, seed):
 
 def build_preprocess(pretrained, image_size):
     """What the pretrained base expects: VGG16's resizing and caffe-style preprocess_input, or the
-    template's scaling to 0..1. Introduced in notebook 04, section 4."""
+    template's scaling to 0..1. Introduced in notebook 05, section 4."""
     if pretrained == "imagenet":
         return keras.Sequential([layers.Resizing(image_size, image_size),
                                  layers.Lambda(keras.applications.vgg16.preprocess_input)], name="preprocess")
@@ -94,19 +94,29 @@ def build_preprocess(pretrained, image_size):
 
 def output_layer(n_classes, name):
     """Lecture: Dense(1, sigmoid) for cats vs dogs; Dense(n, softmax) for n > 2 classes.
-    Introduced in notebook 04, section 3."""
+    Introduced in notebook 05, section 3."""
     if n_classes == 2:
         return layers.Dense(1, activation="sigmoid", name=name)
     return layers.Dense(n_classes, activation="softmax", name=name)
 
 
 def loss_for(n_classes):
-    """The loss that goes with `output_layer`. Introduced in notebook 04, section 3."""
+    """The loss that goes with `output_layer`. Introduced in notebook 05, section 3."""
     return "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
 
 
+def digit_augmentation():
+    """Augmentation that keeps a digit a digit: small turns, shifts and zooms, no flip, black where
+    pixels move in. Introduced in notebook 05, section 3."""
+    return keras.Sequential([
+        layers.RandomRotation(8 / 360, fill_mode="constant"),
+        layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
+        layers.RandomZoom(0.08, 0.08, fill_mode="constant"),
+    ], name="digit_augmentation")
+
+
 def build_head(input_shape, n_classes):
-    """The lecture's dense classifier on top of the base. Introduced in notebook 04, section 4."""
+    """The lecture's dense classifier on top of the base. Introduced in notebook 05, section 4."""
     return keras.Sequential([
         keras.Input(shape=input_shape),
         layers.Flatten(name="head_flatten"),
@@ -118,7 +128,7 @@ def build_head(input_shape, n_classes):
 
 def freeze_before(base, layer_name):
     """Freeze the layers of `base` before `layer_name`, train it and the layers after it; returns its
-    index. Introduced in notebook 05, section 3."""
+    index. Introduced in notebook 06, section 3."""
     first = [layer.name for layer in base.layers].index(layer_name)
     base.trainable = True                   # the parent first: a frozen parent hides its layers
     for i, layer in enumerate(base.layers):
@@ -161,7 +171,7 @@ def load_template_cnn(verify: bool = True) -> keras.Model:
 
 def template_base(verify: bool = True) -> keras.Model:
     """The template's convolutional base with pretrained weights: the analogue of
-    `VGG16(weights='imagenet', include_top=False)` (introduced in notebook 04, section 4)."""
+    `VGG16(weights='imagenet', include_top=False)` (introduced in notebook 05, section 4)."""
     full = load_template_cnn(verify=verify)
     return keras.Model(full.inputs, full.get_layer("block3_pool").output, name="template_base")
 
@@ -202,7 +212,7 @@ def weights_fingerprint(model: keras.Model) -> str:
     return h.hexdigest()
 
 
-# ---------------------------------------------------------------- the template with batch normalization (05)
+# ---------------------------------------------------------------- the template with batch normalization (06)
 # A base with BatchNormalization layers, as in every modern pretrained network (ResNet, EfficientNet, ...),
 # for the fine-tuning trap that VGG16 and the plain template cannot show. Trained like the template
 # (`make template` = `tools/train_template.py` and `tools/train_template.py --bn`), shipped with its SHA-256.
@@ -219,7 +229,7 @@ def _manifest_path(name: str) -> Path:
 
 
 def build_template_bn_cnn(num_classes=10):
-    """The template CNN with batch normalization, untrained. Introduced in notebook 05, section 6."""
+    """The template CNN with batch normalization, untrained. Introduced in notebook 06, section 6."""
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1), name="image"),
         layers.Conv2D(32, 3, padding="same", use_bias=False, name="block1_conv1"),   # BN's beta is the bias

@@ -45,7 +45,8 @@ if "google.colab" in sys.modules:
 DATASET = "mnist"          # "mnist" (lecture) or "fashion_mnist"
 N_TRAIN = None             # training images; None: all available (lecture: 60,000; offline MNIST sample: 4,000)
 N_TEST = None              # test images; None: all available (lecture: 10,000; offline MNIST sample: 1,000)
-EPOCHS = 5                 # epochs for each model; the epoch kept is the best on validation (lecture: 10, tiny CNN 20)
+EPOCHS = 12                # epochs for each CNN; the epoch kept is the best on validation (lecture: 10, tiny CNN 20)
+DENSE_EPOCHS = 150         # epochs for the dense net: cheap, and long enough for it to overfit (lecture: 10)
 BATCH_SIZE = 128           # lecture: 128
 VALIDATION_SPLIT = 0.1     # share of the training images held out once, for validation (lecture: validation_split=.1)
 SEEDS = [42, 43, 44]       # the dense net vs tiny CNN comparison (and exercise 4) is repeated once per seed
@@ -58,7 +59,7 @@ SEED = 42                  # seeds the data subset, the validation split, the we
 # %% tags=["nbval-ignore-output"]
 import helpers
 helpers.check_parameters(globals(), choices={"DATASET": ["mnist", "fashion_mnist"]},
-                         counts=["N_TRAIN", "N_TEST", "EPOCHS", "BATCH_SIZE", "FILTER_EPOCHS", "GRID_EPOCHS",
+                         counts=["N_TRAIN", "N_TEST", "EPOCHS", "DENSE_EPOCHS", "BATCH_SIZE", "FILTER_EPOCHS", "GRID_EPOCHS",
                                  "GRID_HIDDEN"], at_least={"GRID_CV": 2},
                          positive=["VALIDATION_SPLIT"], fractions=["VALIDATION_SPLIT"], seeds=["SEEDS"])
 helpers.setup(seed=SEED)
@@ -368,7 +369,7 @@ helpers.check("one-hot bytes and ratio", answer, (y_train_onehot.nbytes, y_train
 # %% [markdown]
 # ## 7. A dense network: 784-32-10
 #
-# Now the lecture's comparison: the dense network against three CNNs, each trained the same way. This function holds the part that is the same for all of them: `compile`, a timed `fit` on the training part, reporting the validation set after every epoch, and **the number of epochs chosen on validation** — the `EarlyStopping` callback with `restore_best_weights=True` (and a patience as long as the run, so it never stops early) keeps the weights of the epoch with the best validation accuracy. The validation accuracy of that epoch is a little optimistic (we picked the best of several), which is one more reason why the test set is kept for the end.
+# Now the lecture's comparison: the dense network against three CNNs, each trained the same way. This function holds the part that is the same for all of them: `compile`, a timed `fit` on the training part, reporting the validation set after every epoch, and **the number of epochs chosen on validation** — **early stopping**. The `EarlyStopping` callback with `restore_best_weights=True` keeps the weights of the epoch with the lowest validation loss; its patience is as long as the run, so it never stops early and we see the whole curve (a shorter patience, say 5, would also stop training once the validation loss has not improved for 5 epochs, and save the time). The validation accuracy of the kept weights is a little optimistic (we picked the best of several epochs), which is one more reason why the test set is kept for the end.
 
 # %% tags=["nbval-ignore-output"]
 results = {}     # model name -> parameters, chosen epoch, validation accuracy, seconds per epoch
@@ -377,20 +378,20 @@ models = {}      # model name -> the trained model (at its chosen epoch), for th
 
 
 def train(model, x_tr, x_val, name=None, epochs=EPOCHS):
-    # Compile and fit (timed) on the training part; keep the epoch with the best validation accuracy.
+    # Compile and fit (timed) on the training part; keep the epoch with the lowest validation loss.
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    keep_best = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=epochs, restore_best_weights=True)
+    keep_best = keras.callbacks.EarlyStopping(monitor="val_loss", patience=epochs, restore_best_weights=True)
     start = time.perf_counter()
     history = model.fit(x_tr, y_tr, epochs=epochs, batch_size=BATCH_SIZE, validation_data=(x_val, y_val),
                         callbacks=[keep_best], verbose=0)
     seconds_per_epoch = (time.perf_counter() - start) / epochs
-    best_epoch = int(np.argmax(history.history["val_accuracy"])) + 1
-    val_accuracy = history.history["val_accuracy"][best_epoch - 1]
+    best_epoch = int(np.argmin(history.history["val_loss"])) + 1
+    val_accuracy = history.history["val_accuracy"][best_epoch - 1]     # of the kept weights
     if name is not None:     # one of the lecture's models: keep it for the comparison and the test set
         results[name] = {"parameters": model.count_params(), "chosen epoch": best_epoch,
                          "validation accuracy": val_accuracy, "s per epoch": seconds_per_epoch}
         histories[name], models[name] = history, model
-        print(f"{name}: best validation accuracy {val_accuracy:.4f} at epoch {best_epoch} of {epochs} "
+        print(f"{name}: validation accuracy {val_accuracy:.4f} at epoch {best_epoch} of {epochs} (lowest validation loss) "
               f"({history.params['steps']} steps each) | {seconds_per_epoch:.2f} s per epoch")
     return val_accuracy
 
@@ -407,7 +408,7 @@ dense_model = keras.Sequential([
 dense_model.summary(line_length=90)
 
 # %% tags=["nbval-ignore-output"]
-train(dense_model, x_tr_flat, x_val_flat, "dense 784-32-10");
+train(dense_model, x_tr_flat, x_val_flat, "dense 784-32-10", epochs=DENSE_EPOCHS);
 
 # %% [markdown]
 # ## 8. A tiny CNN: 61,482 parameters
@@ -547,19 +548,21 @@ plots.show("Two bar charts over the models of this section: validation accuracy 
 # %% tags=["nbval-ignore-output"]
 seed_val = {"dense 784-32-10": [], "tiny CNN": []}       # validation accuracy, one per seed
 seed_models = {name: [] for name in seed_val}             # the trained models, for the test set in section 15
+seed_histories = {name: [] for name in seed_val}          # their curves, for early stopping in section 12
 inputs = {"dense 784-32-10": (x_tr_flat, x_val_flat), "tiny CNN": (x_tr_img, x_val_img)}
 for seed in SEEDS:
     for name in seed_val:
         keras.utils.set_random_seed(seed)                  # initial weights and batch order for this seed
         fresh = keras.models.clone_model(models[name])     # same layers, new weights
-        seed_val[name].append(train(fresh, *inputs[name]))
+        seed_val[name].append(train(fresh, *inputs[name], epochs=DENSE_EPOCHS if name.startswith("dense") else EPOCHS))
         seed_models[name].append(fresh)
+        seed_histories[name].append(fresh.history.history)
 keras.utils.set_random_seed(SEED)
 VERDICT_RULE = ("error bars: ±1 standard deviation, how far a single run moves; the verdict does not read them: "
-                "it compares the difference of the means with two standard errors of that difference, "
-                "2·sqrt(sd_a²/n_a + sd_b²/n_b)")
+                "it gives the difference of the means a 95% interval (Welch's t-test) and names a winner only "
+                "when the interval excludes 0")
 
-ax = plots.bar_seeds(seed_val, title=f"Validation accuracy, best of {EPOCHS} epochs, {len(SEEDS)} seeds",
+ax = plots.bar_seeds(seed_val, title=f"Validation accuracy at the chosen epoch, {len(SEEDS)} seeds",
                      ylabel="validation accuracy", chance=1 / n_classes)
 ax.set_xlabel("model")
 plots.show(f"Bar chart of validation accuracy for the dense net and the tiny CNN, mean over {len(SEEDS)} seeds "
@@ -617,6 +620,24 @@ for ax in axes:
     ax.legend(fontsize=7, ncol=2)
     ax.xaxis.get_major_locator().set_params(integer=True)   # whole epochs on the x axis
 plots.show("Two line charts, loss and accuracy per epoch, with a training and a validation curve for every model.")
+
+# %% [markdown]
+# **Early stopping, measured.** The dense net's validation loss falls, bottoms out, and climbs again while its training loss keeps falling: it has begun to memorise the 3,600 training images, and grows ever more confident, also about the validation images it gets wrong. The epoch with the lowest validation loss is the one early stopping keeps. Is the loss there lower than at the last epoch, beyond the noise between seeds? Both numbers come from the same run of each seed, so the verdict is a *paired* t-test over the seeds, at 95 %.
+
+# %% tags=["nbval-ignore-output"]
+dense_curves = seed_histories["dense 784-32-10"]
+chosen_loss = [min(h["val_loss"]) for h in dense_curves]
+last_loss = [h["val_loss"][-1] for h in dense_curves]
+plots.plot_seed_curves({"dense: training loss": [h["loss"] for h in dense_curves],
+                        "dense: validation loss": [h["val_loss"] for h in dense_curves]},
+                       title=f"Dense 784-32-10, {DENSE_EPOCHS} epochs, {len(SEEDS)} seeds", ylabel="loss")
+plots.show("Line chart of the dense net's training and validation loss per epoch, mean over the seeds with bands of "
+           "one standard deviation: the validation loss falls, reaches a minimum and rises again.")
+print("chosen epochs (lowest validation loss):", [int(np.argmin(h["val_loss"])) + 1 for h in dense_curves],
+      f"of {DENSE_EPOCHS}")
+early_stopping = stats.compare_paired("chosen epoch", chosen_loss, f"last epoch ({DENSE_EPOCHS})", last_loss,
+                                      what="validation loss of the dense net", lower_is_better=True)
+print(early_stopping)
 
 # %% [markdown]
 # **Confusion matrix** of the second CNN on the validation images. Row = true class, column = predicted class; the diagonal counts the correct answers. Off-diagonal cells show which classes it confuses.
@@ -686,7 +707,7 @@ helpers.record("small_cnn", {"conv1_shape": small_cnn.get_layer("conv1").kernel.
 # %% tags=["nbval-ignore-output"]
 first_kernel = small_cnn.get_layer("conv1").get_weights()[0]
 plots.plot_filters(first_kernel, title="First-layer filters (3x3)")
-plots.show("A grid of small grey-scale 3x3 images, one per filter of the first convolution layer.")
+plots.show("A grid of small 3x3 images, one per filter of the first convolution layer, each weight coloured red (positive) or blue (negative).")
 
 # %% [markdown]
 # What they respond to: the **feature maps** for one validation image. A second model that shares the trained layers but stops after each convolution gives us the activations (the functional API at work).
@@ -783,7 +804,7 @@ grid_test = float(grid.score(x_test_flat, y_test))
 final = pd.DataFrame(results).T[["parameters", "chosen epoch", "validation accuracy", "test accuracy"]]
 final[["parameters", "chosen epoch"]] = final[["parameters", "chosen epoch"]].astype(int)
 print(f"{ds.name}, {len(y_test):,} test images; the models of sections 7-10, one run each, "
-      f"best of {EPOCHS} epochs on validation:")
+      f"at the epoch chosen on validation:")
 print(final.round(4).to_string())
 print(f"\ngrid search's best setting {grid.best_params_}: test accuracy {grid_test:.4f}")
 print(f"\nthe same two architectures trained again, once per seed in SEEDS ({len(SEEDS)} seeds; "
@@ -799,9 +820,19 @@ ax.set_xlabel("model")
 plots.show(f"Bar chart of test accuracy for the dense net and the tiny CNN, mean over {len(SEEDS)} seeds with "
            "error bars of one standard deviation and each seed as a dot, with a dashed chance line.")
 print(VERDICT_RULE)
+lecture_effects = [
+    stats.lecture_effect("02.cnn_vs_dense", "A CNN beats a dense network on images (test accuracy)", cnn_vs_dense_test,
+                         expected="ahead"),
+    stats.lecture_effect("02.early_stopping", "Training too long overfits: the epoch chosen on validation has a lower "
+                         "validation loss than the last one", early_stopping, expected="ahead"),
+]
+helpers.record("lecture_effects", lecture_effects)
+with pd.option_context("display.width", 250, "display.max_colwidth", 110):
+    display(stats.effects_table(lecture_effects))
 helpers.record("results", results)
 helpers.record("comparisons", {"validation": cnn_vs_dense.as_dict(), "exercise 4": filters_vs_tiny.as_dict(),
-                               "test": cnn_vs_dense_test.as_dict(), "grid_test": grid_test})
+                               "test": cnn_vs_dense_test.as_dict(), "grid_test": grid_test,
+                               "early_stopping": early_stopping.as_dict()})
 
 # %% [markdown]
 # ## Summary
@@ -823,13 +854,14 @@ same_task = DATASET == "mnist"
 rows, comparable = [], {}
 for name in results:                       # the models of sections 7-10, each next to the lecture's
     said = lecture[name]
+    epochs = DENSE_EPOCHS if name.startswith("dense") else EPOCHS
     smaller = ([f"{len(train_idx):,} vs {said.images:,} images"] if said.images and len(train_idx) < said.images
-               else []) + ([f"{EPOCHS} vs {said.epochs} epochs"] if said.epochs and EPOCHS < said.epochs else [])
+               else []) + ([f"{epochs} vs {said.epochs} epochs"] if said.epochs and epochs < said.epochs else [])
     comparable[name] = said.comparable(same_task, ds.name, [f"smaller setting ({', '.join(smaller)})"] if smaller
                                        else ["here the epoch is chosen on validation; the lecture kept the last"])
     rows.append({"model": name,
                  "this run: test accuracy": helpers.lecture.run_text(seed_test.get(name, results[name]["test accuracy"])),
-                 "this run: setting": f"{len(train_idx):,} images, best of {EPOCHS} epochs on validation",
+                 "this run: setting": f"{len(train_idx):,} images, best of {epochs} epochs on validation",
                  "lecture": said.text, "lecture: setting": said.setting, "comparable?": comparable[name]})
 summary = pd.DataFrame(rows).set_index("model")
 lecture.record(task=task, same_task=same_task, comparable=comparable, grid_fits=n_fits)   # for the results report

@@ -34,14 +34,14 @@ def executed(tmp_path_factory):
     """executed("02_keras_mnist") -> the notebook run once at its defaults (cached for the session).
 
     Runs start in an empty folder outside the project (the notebooks must not depend on the working
-    directory), and share one artifacts folder, so 05 reloads the head that 04 saved in this session.
+    directory), and share one artifacts folder, so 06 reloads the head that 05 saved in this session.
     """
     folder = tmp_path_factory.getbasetemp() / "defaults"
     (folder / "cwd").mkdir(parents=True, exist_ok=True)
 
     def run(stem: str):
-        if stem.startswith("05"):
-            run("04_bottleneck_features")
+        if stem.startswith("06"):
+            run("05_bottleneck_features")
         if stem not in _executed:
             try:
                 with artifacts_folder(folder / "artifacts"):

@@ -159,7 +159,7 @@ def assert_verdicts_consistent(verdicts: dict, text: str) -> int:
 
 @contextlib.contextmanager
 def artifacts_folder(path):
-    """Point CNN_COURSE_ARTIFACTS at `path` for the duration (notebooks 04 and 05 pass files through it)."""
+    """Point CNN_COURSE_ARTIFACTS at `path` for the duration (notebooks 05 and 06 pass files through it)."""
     saved = os.environ.get("CNN_COURSE_ARTIFACTS")
     os.environ["CNN_COURSE_ARTIFACTS"] = str(path)
     try:

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("nb02")]
 STEM = "02_keras_mnist"
 PARAMS = {"dense 784-32-10": 25_450, "tiny CNN": 61_482, "second CNN": 166_986, "LeNet-5 style": 61_706}
 SEEDED = ["dense 784-32-10", "tiny CNN"]
-SMALL = dict(N_TRAIN=1000, N_TEST=300, EPOCHS=2, BATCH_SIZE=64, FILTER_EPOCHS=1,
+SMALL = dict(N_TRAIN=1000, N_TEST=300, EPOCHS=2, DENSE_EPOCHS=3, BATCH_SIZE=64, FILTER_EPOCHS=1,
              GRID_EPOCHS=[1], GRID_HIDDEN=[32], GRID_CV=2, SEED=7, SEEDS=[7, 8])
 
 
@@ -35,7 +35,10 @@ def assert_verdicts_follow_the_numbers(rec, nb, n_seeds):
     """Every printed verdict is the one the recorded scores give, and the sentence is in the output."""
     text = outputs_text(nb)
     comparisons = {k: v for k, v in rec["comparisons"].items() if isinstance(v, dict)}
-    assert set(comparisons) == {"validation", "exercise 4", "test"}
+    assert set(comparisons) == {"validation", "exercise 4", "test", "early_stopping"}
+    early = comparisons.pop("early_stopping")              # paired: two epochs of the same runs
+    assert stats.Comparison.from_dict(early).sentence == early["sentence"] and early["sentence"] in text
+    assert len(early["scores_a"]) == n_seeds and all(a <= b for a, b in zip(early["scores_a"], early["scores_b"]))
     for key, c in comparisons.items():
         assert len(c["scores_a"]) == len(c["scores_b"]) == n_seeds, key
         verdict, diff, _ = stats.verdict_of(c["scores_a"], c["scores_b"])
@@ -81,7 +84,9 @@ def test_results_at_defaults(executed):
     # well above chance (0.1); the epoch was chosen on validation
     for name, row in results.items():
         assert row["validation accuracy"] > 0.4 and row["test accuracy"] > 0.4, name
-        assert 1 <= row["chosen epoch"] <= 5 and row["s per epoch"] > 0
+        assert 1 <= row["chosen epoch"] <= (150 if name.startswith("dense") else 12) and row["s per epoch"] > 0
+    # early stopping chose: the dense net's kept epoch is not its last one
+    assert results["dense 784-32-10"]["chosen epoch"] < 150
     assert rec["small_cnn"]["validation_accuracy"] > 0.4
     # the grid search ran over the notebook's grid, with folds that see every class
     assert set(rec["grid"]["best_params"]) == {"epochs", "model__hidden_size"}
@@ -91,7 +96,7 @@ def test_results_at_defaults(executed):
     assert_solutions_pass(nb)
     # the summary weighs epochs too, and never calls the lecture's second-CNN score (validated on test) comparable
     text = outputs_text(nb)
-    assert "5 vs 10 epochs" in text and "5 vs 20 epochs" in text and "no: different measurement" in text
+    assert "12 vs 20 epochs" in text and "no: different measurement" in text
     assert f"this run's outcome: {rec['comparisons']['exercise 4']['verdict']}" in text
 
 

@@ -1,65 +1,81 @@
-"""Notebook 05 (fine-tuning): the default run after 04's, and a run with other seeds without 04's heads."""
+"""Notebook 05 (bottleneck features): the default run, a run with other seeds, and the ImageNet path offline."""
+import json
+
+import numpy as np
+import papermill
 import pytest
 
 from notebook_runs import (assert_no_leaks, assert_verdicts_consistent, checked_cell_count, checked_cell_differences,
-                           records, stored)
+                           records, run_parameter_check, stored)
 
 pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("transfer")]
-STEM = "05_fine_tuning"
-HEAD = 1152 * 256 + 256 + 2570          # 04's head on the template's 3x3x128 features
-BASE = 320 + 18_496 + 73_856            # template base: block1..block3 convolutions
-BLOCK3 = 73_856
-RUNS = {"lecture", "main", "random_head", "adam", "bad_lr", "one_more_block"}
+STEM = "05_bottleneck_features"
+HEAD = 1152 * 256 + 256 + 2570                   # Flatten(3x3x128)-Dense256-Dropout-Dense10
 
 
 def test_checked_cells_match_the_stored_outputs(executed):
-    assert checked_cell_count(stored(STEM)) >= 6
+    assert checked_cell_count(stored(STEM)) >= 3
     assert checked_cell_differences(stored(STEM), executed(STEM)) == []
 
 
-def check_freezing(res):
-    assert res["trainable_before_freezing"] == BASE + HEAD
-    assert res["first_trainable_layer"] == 5
-    assert res["trainable_base_after_freezing"] == BLOCK3
-    assert res["trainable_after_freezing"] == res["trainable_after_fine_tuning"] == BLOCK3 + HEAD
-    assert res["trainable_layers_after_fine_tuning"] == ["block3_conv1"]
-    assert res["frozen_weights_unchanged"] is True
-    # the VGG16 lessons, built offline with weights=None
-    assert res["vgg16_block5_trainable"] == 7_079_424
-    assert res["lecture_freeze_trainable"] == 0
-    gmac = res["vgg16_block_gmac"]        # the per-block forward cost the notebook prints (224x224)
-    assert gmac["block1"] == pytest.approx(1.94, abs=0.05) and gmac["block5"] == pytest.approx(1.39, abs=0.05)
-    assert max(gmac, key=gmac.get) in ("block3", "block4")
-
-
 def check_truth(rec, text, seeds):
+    """What must hold in any run: disjoint splits, one score per seed, verdicts that follow the scores,
+    every exercise answered by its solution and no solution failing its own check."""
     assert_no_leaks(rec, at_least=1)
     res = rec["results"]
     assert res["seeds"] == seeds
-    assert set(res["val_accuracy"]) == RUNS | {"before"} and set(res["moved"]) == RUNS
-    assert all(len(scores) == len(seeds) for scores in res["val_accuracy"].values())
-    assert all(len(scores) == len(seeds) for scores in res["test_accuracy"].values())
-    assert assert_verdicts_consistent(rec["verdicts"], text) >= 9
+    assert len(res["bottleneck_val_accuracy"]) == len(seeds)
+    assert all(len(scores) == len(seeds) for scores in res["scratch_val_accuracy"].values())
+    assert set(res["scratch_val_accuracy"]) == {"none", "the lecture's", "for digits"}   # the three arms, digit path
+    assert res["augment_chosen"] in res["scratch_val_accuracy"]
+    assert len(res["test_accuracy"]["scratch"]) == len(res["test_accuracy"]["bottleneck"]) == len(seeds)
+    sizes = res["split_sizes"]
+    assert sizes["train"] == res["n_train_per_class"] * res["n_classes"] and sizes["validation"] and sizes["test"]
+    assert assert_verdicts_consistent(rec["verdicts"], text) >= 4 + len(res["curve"]["per class"])
     assert text.count("[ok]") >= 3 and "[x]" not in text
-    check_freezing(res)
 
 
-def test_results_at_defaults_reuse_the_heads_04_saved(executed, text_of):
+def test_results_at_defaults(executed, tmp_path_factory, text_of):
     nb = executed(STEM)
     rec = records(nb)
     check_truth(rec, text_of(nb), seeds=[42, 43, 44])
     res = rec["results"]
-    assert res["head_source"] == "trained in 04"
-    acc, moved = res["val_accuracy"], res["moved"]
-    assert min(acc["before"]) > 0.5 and min(acc["main"]) > 0.5               # chance is 0.1
-    assert max(moved["bad_lr"]) > 10 * max(moved["main"]) > 0                 # a far too large rate moves the block
-    assert max(moved["lecture"]) < min(moved["main"])
+    assert res["pretrained"] == "template" and "MNIST" in res["provenance"]
+    assert res["scratch_params"] == 32_874                           # the lecture's convnet, 10 outputs
+    assert res["head_params"] == HEAD
+    assert res["features_shape"] == [3, 3, 128]
+    assert res["vgg16_feature_size"] == 8192
+    assert min(res["bottleneck_val_accuracy"]) > 0.5 and min(res["test_accuracy"]["bottleneck"]) > 0.5  # chance 0.1
+    assert res["curve"]["per class"] == [5, 10, 30]
+    assert res["curve"]["bottleneck"][2] == res["bottleneck_val_accuracy"]     # the 30-per-class runs, reused
+    assert res["extract_seconds"] > 0 and res["end_to_end_epoch_seconds"] > 0 and res["head_epoch_seconds"] > 0
+    assert res["peak_memory_mb"] > 100
+    artifacts = tmp_path_factory.getbasetemp() / "defaults" / "artifacts"
+    features = np.load(artifacts / "template_features_pool.npy")
+    labels = np.load(artifacts / "template_labels_pool.npy")
+    assert features.shape[1:] == (3, 3, 128) and labels.shape == (len(features),)
+    assert all((artifacts / f"template_head_seed{s}.weights.h5").is_file() for s in (42, 43, 44))
+    facts = json.loads((artifacts / "template_head.json").read_text())
+    assert facts["n_train_per_class"] == 30 and facts["seeds"] == [42, 43, 44]
 
 
-def test_another_seed_without_04s_heads_keeps_every_verdict_true(run_notebook, text_of):
-    rec, nb = run_notebook(STEM, SEED=7, SEEDS=[7, 8], N_TRAIN_PER_CLASS=10, N_VAL_PER_CLASS=20, EPOCHS=2,
-                           HEAD_EPOCHS=3)          # an empty artifacts folder: the heads are trained here
-    text = text_of(nb)
-    assert "No head from notebook 04" in text
-    assert rec["results"]["head_source"] == "trained here"
-    check_truth(rec, text, seeds=[7, 8])
+def test_another_seed_keeps_every_verdict_true(run_notebook, text_of):
+    rec, nb = run_notebook(STEM, SEED=7, SEEDS=[7, 8], N_TRAIN_PER_CLASS=10, N_VAL_PER_CLASS=20, EPOCHS=3,
+                           CURVE=[5, 10])
+    check_truth(rec, text_of(nb), seeds=[7, 8])
+    assert rec["results"]["curve"]["per class"] == [5, 10]
+
+
+def test_imagenet_path_offline_says_how_to_get_the_data(run_notebook):
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        run_notebook(STEM, PRETRAINED="imagenet")
+    assert error.value.ename == "DataUnavailable"
+    assert "make data" in error.value.evalue
+
+
+@pytest.mark.parametrize("params, named", [({"PATH": "imagenet"}, "PATH"), ({"PRETRAINED": "vgg"}, "PRETRAINED"),
+                                           ({"CURVE": [5, 0]}, "CURVE"), ({"IMAGE_SIZE": 16}, "IMAGE_SIZE"),
+                                           ({"SEEDS": [1, 1]}, "SEEDS")])
+def test_bad_parameters_are_refused_before_any_training(params, named):
+    with pytest.raises(ValueError, match=named):
+        run_parameter_check(STEM, **params)

@@ -3,7 +3,7 @@
 - the checksum registry override (`$CNN_COURSE_REGISTRY`): replaces digests, never skips them;
 - `make data` (`python -m helpers.data fetch` / `status`) against a local HTTP server on 127.0.0.1:
   verified arrivals, an interrupted transfer, a server that sends the wrong file;
-- notebook 02 on the full-MNIST branch, 04 and 05 on the ImageNet path (VGG16 at 32x32, a few cats
+- notebook 02 on the full-MNIST branch, 05 and 06 on the ImageNet path (VGG16 at 32x32, a few cats
   and dogs), reading the fabricated files from a temporary cache;
 - the lecture-size time estimate (`helpers.estimate`).
 """
@@ -318,7 +318,7 @@ IMAGENET = dict(PRETRAINED="imagenet", N_TRAIN_PER_CLASS=4, N_VAL_PER_CLASS=3, N
 
 @pytest.fixture(scope="module")
 def imagenet_runs(fabricated, tmp_path_factory):
-    """04 then 05 on the ImageNet path, sharing one artifacts folder (05 loads the head 04 saved)."""
+    """05 then 06 on the ImageNet path, sharing one artifacts folder (06 loads the head 05 saved)."""
     folder = tmp_path_factory.mktemp("imagenet_runs")
     runs = {}
     with pytest.MonkeyPatch.context() as mp:
@@ -326,7 +326,7 @@ def imagenet_runs(fabricated, tmp_path_factory):
         mp.setenv(cache.REGISTRY_ENV, str(fabricated.registry))
         mp.setenv("CNN_COURSE_OFFLINE", "1")
         mp.setenv("CNN_COURSE_ARTIFACTS", str(folder / "artifacts"))
-        for stem in ["04_bottleneck_features", "05_fine_tuning"]:
+        for stem in ["05_bottleneck_features", "06_fine_tuning"]:
             try:
                 runs[stem] = run(stem, folder / stem, **IMAGENET)
             except Exception as exc:        # reported by the tests of that notebook
@@ -343,7 +343,7 @@ def result_of(imagenet_runs, stem):
 
 @pytest.mark.notebook
 def test_04_on_the_imagenet_path(imagenet_runs):
-    rec, nb = result_of(imagenet_runs, "04_bottleneck_features")
+    rec, nb = result_of(imagenet_runs, "05_bottleneck_features")
     assert finished(nb)
     results = rec["results"]
     assert results["pretrained"] == "imagenet"
@@ -354,12 +354,12 @@ def test_04_on_the_imagenet_path(imagenet_runs):
 
 @pytest.mark.notebook
 def test_05_on_the_imagenet_path_loads_the_head_04_saved(imagenet_runs):
-    result_of(imagenet_runs, "04_bottleneck_features")
-    rec, nb = result_of(imagenet_runs, "05_fine_tuning")
+    result_of(imagenet_runs, "05_bottleneck_features")
+    rec, nb = result_of(imagenet_runs, "06_fine_tuning")
     assert finished(nb)
     results = rec["results"]
     assert results["pretrained"] == "imagenet" and str(imagenet_runs.cache) in results["provenance"]
-    assert results["head_source"] == "trained in 04"
+    assert results["head_source"] == "trained in 05"
     assert results["trainable_before_freezing"] == VGG16_BASE + HEAD_32
     assert results["first_trainable_layer"] == 15                        # block5_conv1
     assert results["trainable_base_after_freezing"] == VGG16_BLOCK5      # the lecture's count
@@ -384,7 +384,7 @@ def test_the_estimate_is_computed_from_the_measurement(cost_file, capsys):
     # extraction 2,400 x 0.1 s = 4 min; epoch 2,000 x 0.25 s + 400 x 0.1 s = 540 s = 9 min; 50 epochs = 7.5 h
     assert "2-core CPU" in text and "Test CPU" in text and "TensorFlow 2.21.0" in text
     assert "2,400 images in about 4 min" in text and "takes about 9 min" in text and "50 epochs about 7.5 h" in text
-    assert "GPU" in text and "notebook 05" in text
+    assert "GPU" in text and "notebook 06" in text
     small = estimate.imagenet_cost_estimate(8, 6, image_size=32, path=cost_file, verbose=False)
     assert "scaled from the measurement at 150x150" in small and "under a second" in small
     assert "GPU" not in small and "fine on a CPU" in small

@@ -151,10 +151,11 @@ def definitions(source: str) -> dict[str, str]:
     return found
 
 
-SHARED = [("03_improving_models", "helpers.timing", ["EpochTimer"]),
-          ("04_bottleneck_features", "helpers.transfer", ["build_template_cnn", "load_task", "per_class_index", "split_pool",
-                                                          "build_preprocess", "output_layer", "loss_for", "build_head"]),
-          ("05_fine_tuning", "helpers.transfer", ["freeze_before", "build_template_bn_cnn"])]
+SHARED = [("03_dropout_batch_norm", "helpers.timing", ["EpochTimer"]),
+          ("05_bottleneck_features", "helpers.transfer", ["build_template_cnn", "load_task", "per_class_index", "split_pool",
+                                                          "build_preprocess", "output_layer", "loss_for", "build_head",
+                                                          "digit_augmentation"]),
+          ("06_fine_tuning", "helpers.transfer", ["freeze_before", "build_template_bn_cnn"])]
 
 
 @pytest.mark.parametrize("stem, module, names", SHARED, ids=[s for s, _, _ in SHARED])
@@ -194,3 +195,38 @@ def test_every_figure_has_alt_text(path, caplog):
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', body)
     assert len(alts) >= len(images)
     assert all(len(alt) >= 20 and alt.endswith(".") and "No description" not in alt for alt in alts), alts
+
+
+# the lecture's headline effects: ids are names, kept when notebooks are renumbered
+EFFECTS = {"02_keras_mnist": ["02.cnn_vs_dense", "02.early_stopping"],
+           "03_dropout_batch_norm": ["03.dropout", "03.batch_norm"],
+           "05_bottleneck_features": ["04.augmentation", "04.transfer"],
+           "06_fine_tuning": ["05.fine_tuning", "05.trained_head"]}
+
+
+@pytest.mark.parametrize("stem, ids", EFFECTS.items(), ids=list(EFFECTS))
+def test_stored_run_shows_the_lecture_effects_it_expects(stem, ids):
+    """Each stored notebook records its lecture_effects, and each verdict is the one the course expects there."""
+    from helpers import stats
+    from helpers.record import read_records
+
+    nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    effects = read_records(nb)["lecture_effects"]
+    assert [e["id"] for e in effects] == ids
+    text = "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))
+    for effect in effects:
+        assert {"id", "claim", "verdict", "expected", "sentence"} <= set(effect)
+        again = stats.Comparison.from_dict(effect["comparison"])       # the package's rule, from the scores
+        assert stats.better(again) == effect["verdict"] and again.sentence == effect["sentence"]
+        assert effect["sentence"] in text
+        assert effect["verdict"] == effect["expected"], effect["sentence"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_notebook_fits_one_sitting(path):
+    """At most 4,000 words of prose and 500 lines of code (comments and blank lines excluded)."""
+    nb = nbformat.read(path, as_version=4)
+    words = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
+    code = sum(1 for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()
+               if line.strip() and not line.strip().startswith("#"))
+    assert words <= 4000 and code <= 500, f"{path.stem}: {words} words, {code} code lines"

@@ -22,7 +22,7 @@ import report  # noqa: E402
 import run_notebooks  # noqa: E402
 
 STEMS = [p.stem for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))]
-GROUPS = {"01": "nb01", "02": "nb02", "03": "nb03", "04": "transfer", "05": "transfer"}   # as tests/test_nbNN.py
+GROUPS = {"01": "nb01", "02": "nb02", "03": "nb03", "04": "nb04", "05": "transfer", "06": "transfer"}   # as tests/test_nbNN.py
 
 
 # ---------------------------------------------------------------- reading the markdown back
@@ -232,7 +232,7 @@ def _broken(change) -> dict:
     return data
 
 
-def _entry(data, number="04", index=1):
+def _entry(data, number="05", index=1):
     return data["notebooks"][number]["entries"][index]
 
 
@@ -243,8 +243,8 @@ def _entry(data, number="04", index=1):
     (lambda d: _entry(d).update(value="0.9"), ".value"),
     (lambda d: _entry(d).update(run="results..bottleneck"), ".run"),
     (lambda d: _entry(d).update(id=_entry(d, index=0)["id"]), "appears twice"),
-    (lambda d: d["notebooks"]["04"]["task"].update(chance=0.1), "not 1/classes"),
-    (lambda d: d["notebooks"]["04"].pop("task"), "missing key 'task'"),
+    (lambda d: d["notebooks"]["05"]["task"].update(chance=0.1), "not 1/classes"),
+    (lambda d: d["notebooks"]["05"].pop("task"), "missing key 'task'"),
     (lambda d: d["notebooks"]["02"]["entries"][4].update(value=None), "exact"),
     (lambda d: d.update(extra=1), "unknown key 'extra'"),
 ])
@@ -252,7 +252,7 @@ def test_malformed_lecture_values_are_refused_naming_the_file(tmp_path, change, 
     path = tmp_path / "lecture_values.json"
     path.write_text(json.dumps(_broken(change)), encoding="utf-8")
     with pytest.raises(lectures.LectureValuesError) as refused:
-        lectures.lecture_values("04", path)
+        lectures.lecture_values("05", path)
     assert str(path) in str(refused.value) and named in str(refused.value)
 
 
@@ -271,7 +271,7 @@ def test_the_file_covers_every_notebook_and_reads_cleanly():
     assert sorted(loaded) == [s[:2] for s in STEMS]
     assert all(loaded[s[:2]].notebook == s for s in STEMS)
     with pytest.raises(KeyError, match="no entry"):
-        loaded["04"]["nothing"]
+        loaded["05"]["nothing"]
 
 
 # ---------------------------------------------------------------- the helpers the summaries and the report share

@@ -80,13 +80,13 @@ _runs: dict[str, object] = {}
 
 @pytest.fixture(scope="module")
 def run_student(edition, tmp_path_factory):
-    """run_student(stem) -> the student copy executed at SMALL parameters (04 always before 05)."""
+    """run_student(stem) -> the student copy executed at SMALL parameters (05 always before 06)."""
     folder = tmp_path_factory.mktemp("student-runs")
     (folder / "cwd").mkdir()
 
     def run(stem: str):
-        if stem.startswith("05"):
-            run("04_bottleneck_features")            # 05 reloads the head that 04 saved
+        if stem.startswith("06"):
+            run("05_bottleneck_features")            # 06 reloads the head that 05 saved
         if stem not in _runs:
             import papermill as pm
 
@@ -95,7 +95,7 @@ def run_student(edition, tmp_path_factory):
                     _runs[stem] = pm.execute_notebook(str(edition / f"{stem}.ipynb"), str(folder / f"{stem}.ipynb"),
                                                       parameters=SMALL[stem], kernel_name="python3",
                                                       cwd=str(folder / "cwd"), progress_bar=False)
-            except Exception as exc:                  # report it at once for 05 too, if 04 failed
+            except Exception as exc:                  # report it at once for 06 too, if 05 failed
                 _runs[stem] = exc
         if isinstance(_runs[stem], Exception):
             raise _runs[stem]

@@ -1,4 +1,4 @@
-"""Transfer learning (notebooks 04 and 05): the shipped template CNN, and the ImageNet path's mechanics offline.
+"""Transfer learning (notebooks 05 and 06): the shipped template CNN, and the ImageNet path's mechanics offline.
 
 The ImageNet path needs downloads, so its mechanics are checked with `weights=None` (same network,
 random weights) on small inputs: shapes, feature sizes, freezing, trainable counts, head save/reload.
@@ -36,7 +36,7 @@ def n_trainable(model) -> int:
 
 
 def lecture_head(keras, input_shape, outputs=1):
-    """The lecture's head, as in notebooks 04 and 05."""
+    """The lecture's head, as in notebooks 05 and 06."""
     from keras import layers
     last = layers.Dense(1, activation="sigmoid") if outputs == 1 else layers.Dense(outputs, activation="softmax")
     return keras.Sequential([keras.Input(shape=input_shape), layers.Flatten(), layers.Dense(256, activation="relu"),
@@ -126,7 +126,7 @@ def test_shared_lesson_code_builds_what_the_notebooks_expect(keras):
     assert sorted(np.bincount(y[index]).tolist()) == [3] * 10
 
 
-# ---------------------------------------------------------------- the template with batch normalization (05)
+# ---------------------------------------------------------------- the template with batch normalization (06)
 def test_shipped_bn_template_matches_its_checksum_and_loads(keras):
     manifest = transfer.template_bn_manifest()
     path = transfer.template_bn_weights_path(verify=True)
@@ -175,7 +175,7 @@ def test_bn_template_base_has_batch_normalization_and_the_same_block_names(keras
 
 
 def test_frozen_bn_layers_keep_their_moving_statistics_while_the_block_fine_tunes(keras):
-    """Notebook 05's recipe: BN layers set to trainable=False run in inference mode inside fit (Keras 3),
+    """Notebook 06's recipe: BN layers set to trainable=False run in inference mode inside fit (Keras 3),
     while a trainable BN layer updates its moving statistics. (`base(x, training=False)` is not asserted:
     some Keras 3 versions let fit override it, which the notebook measures and reports.)"""
     from keras import layers
@@ -240,7 +240,7 @@ def test_vgg16_freezing_block5_and_the_lecture_trap(keras):
     # a frozen parent hides a trainable child
     vgg.get_layer("block5_conv1").trainable = True
     assert n_trainable(vgg) == 0
-    # the recipe of notebook 05: parent trainable, then every layer's flag
+    # the recipe of notebook 06: parent trainable, then every layer's flag
     vgg.trainable = True
     for i, layer in enumerate(vgg.layers):
         layer.trainable = i >= 15
@@ -248,7 +248,7 @@ def test_vgg16_freezing_block5_and_the_lecture_trap(keras):
     block4 = [layer.name for layer in vgg.layers].index("block4_conv1")
     for i, layer in enumerate(vgg.layers):
         layer.trainable = i >= block4
-    assert n_trainable(vgg) == 12_979_200                       # notebook 05, exercise 1
+    assert n_trainable(vgg) == 12_979_200                       # notebook 06, exercise 1
 
 
 def test_lecture_freezing_on_a_flat_model_also_freezes_the_head(keras):
@@ -262,7 +262,7 @@ def test_lecture_freezing_on_a_flat_model_also_freezes_the_head(keras):
 
 
 def test_setting_trainable_to_its_current_value_does_nothing(keras):
-    """The TensorFlow-backend quirk notebook 05 warns about: `base.trainable = True` does not unfreeze."""
+    """The TensorFlow-backend quirk notebook 06 warns about: `base.trainable = True` does not unfreeze."""
     vgg = transfer.vgg16_base(32, weights=None)
     vgg.layers[1].trainable = False
     vgg.trainable = True                                       # already True: a no-op
@@ -301,7 +301,7 @@ def test_head_is_saved_and_reloaded_on_top_of_the_base(keras, tmp_path):
     head.fit(features, y, epochs=1, batch_size=8, verbose=0)
     head.save_weights(tmp_path / "imagenet_head.weights.h5")
 
-    again = lecture_head(keras, base.output.shape[1:])         # 05: same architecture, fresh
+    again = lecture_head(keras, base.output.shape[1:])         # 06: same architecture, fresh
     with warnings.catch_warnings():
         warnings.simplefilter("error")                         # loading must not warn (e.g. optimizer state)
         again.load_weights(tmp_path / "imagenet_head.weights.h5")

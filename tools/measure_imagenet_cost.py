@@ -1,4 +1,4 @@
-"""Measure what the lecture-size ImageNet path of notebooks 04 and 05 costs on this CPU; write data/imagenet_cost.json.
+"""Measure what the lecture-size ImageNet path of notebooks 05 and 06 costs on this CPU; write data/imagenet_cost.json.
 
     python tools/measure_imagenet_cost.py                  # 2 repeats, about 2-3 minutes on 2 cores
     python tools/measure_imagenet_cost.py --out /tmp/x.json --repeats 1 --n-extract 32 --n-fine-tune 16
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(size, size, 3))
     extractor = keras.Sequential([keras.Input(shape=(32, 32, 3)), transfer.build_preprocess("imagenet", size), base])
-    augmentation = keras.Sequential([            # 05's augmentation on the ImageNet path (the lecture's)
+    augmentation = keras.Sequential([            # 06's augmentation on the ImageNet path (the lecture's)
         layers.RandomRotation(40 / 360, fill_mode="nearest"), layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
         layers.RandomShear(x_factor=0.2, fill_mode="nearest"), layers.RandomZoom(0.2, 0.2, fill_mode="nearest"),
         layers.RandomFlip("horizontal")])
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = {
         "what": "VGG16 base, weights=None (the same compute as ImageNet's weights); 32x32x3 inputs resized to "
-                "image_size and preprocessed inside the model, as in notebooks 04 and 05",
+                "image_size and preprocessed inside the model, as in notebooks 05 and 06",
         "command": " ".join(["python tools/measure_imagenet_cost.py", *(sys.argv[1:] if argv is None else argv)]),
         "date": datetime.date.today().isoformat(),
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "system": platform.system(),
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                     "seconds_per_image": [round(s, 4) for s in extract_runs]},
         "fine_tune": {"call": "train_on_batch", "batch_size": 16, "images": args.n_fine_tune,
                       "trainable": f"block 5 + head ({trainable:,} parameters)",
-                      "optimizer": "SGD(learning_rate=1e-4, momentum=0.9)", "augmentation": "the lecture's (05)",
+                      "optimizer": "SGD(learning_rate=1e-4, momentum=0.9)", "augmentation": "the lecture's (06)",
                       "seconds_per_image": [round(s, 4) for s in tune_runs]},
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -1,11 +1,11 @@
 """Train the course's "template" CNN on Fashion-MNIST and write its weights and manifest to data/.
 
     python tools/train_template.py                      # the template (about 3 minutes on 2 CPU cores)
-    python tools/train_template.py --bn                 # its variant with BatchNormalization (notebook 05)
+    python tools/train_template.py --bn                 # its variant with BatchNormalization (notebook 06)
                                                         # make template runs both
     python tools/train_template.py --epochs 1 --n-train 2000 --out /tmp/t   # a quick trial
 
-The template is the offline stand-in for VGG16's ImageNet weights in notebooks 04 and 05: a small
+The template is the offline stand-in for VGG16's ImageNet weights in notebooks 05 and 06: a small
 VGG-style network (three blocks of Conv2D 3x3 + MaxPool, see helpers.transfer.build_template_cnn)
 pretrained on a large source data set that installs offline (all 60,000 Fashion-MNIST training
 images, from Debian's `dataset-fashion-mnist` package or Keras' cache), then reused on MNIST digits.

@@ -13,20 +13,20 @@
 # ---
 
 # %% [markdown]
-# # 05 · Fine-tuning: adapting the pretrained base
+# # 06 · Fine-tuning: adapting the pretrained base
 #
-# **Follows:** the transfer-learning part of "Keras & Convolutional Neural Nets" (W4995 Applied Machine Learning, A. Müller, 2019), "Using Keras to build a CNN" (ZJU-UoE Institute, Lecture 15, N. Romanò) and "Convolutional Neural Networks using keras and tensorflow" (course slides, CNN in Keras): fine-tuning VGG16's last block on top of the head trained in notebook 04.
+# **Follows:** the transfer-learning part of "Keras & Convolutional Neural Nets" (W4995 Applied Machine Learning, A. Müller, 2019), "Using Keras to build a CNN" (ZJU-UoE Institute, Lecture 15, N. Romanò) and "Convolutional Neural Networks using keras and tensorflow" (course slides, CNN in Keras): fine-tuning VGG16's last block on top of the head trained in notebook 05.
 #
 # **Learning objectives.** After this notebook you can
-# 1. rebuild a pretrained base and put the head trained in notebook 04 back on top, loading its weights into the same architecture;
+# 1. rebuild a pretrained base and put the head trained in notebook 05 back on top, loading its weights into the same architecture;
 # 2. freeze everything up to the last convolutional block, check what will train by counting trainable parameters, and avoid the trap of freezing by index on a nested model;
-# 3. fine-tune with `SGD(learning_rate=1e-4, momentum=0.9)` and judge, over several seeds and on a test set used once, whether it beats the bottleneck head of 04;
+# 3. fine-tune with `SGD(learning_rate=1e-4, momentum=0.9)` and judge, over several seeds and on a test set used once, whether it beats the bottleneck head of 05;
 # 4. test the lecture's precautions (a trained head first, a small learning rate with a non-adaptive optimizer, early blocks frozen) and report what they change at this scale, including "nothing measurable";
 # 5. keep batch normalization in inference mode when fine-tuning a base that has it (`base(x, training=False)`, frozen BN layers), and check that it really is.
 #
-# **What it needs.** The heads that notebook 04 saved in `build/artifacts/` (if they are missing, this notebook trains them again, the same way, and says so). Offline by default, like 04: the template CNNs in `data/` and the MNIST sample; a few minutes on a laptop CPU. `PRETRAINED = "imagenet"` runs the lecture's VGG16 on cats vs dogs after `make data`: fine-tuning VGG16 wants a GPU, the set-up cell prints what it costs on a CPU.
+# **What it needs.** The heads that notebook 05 saved in `build/artifacts/` (if they are missing, this notebook trains them again, the same way, and says so). Offline by default, like 05: the template CNNs in `data/` and the MNIST sample; a few minutes on a laptop CPU. `PRETRAINED = "imagenet"` runs the lecture's VGG16 on cats vs dogs after `make data`: fine-tuning VGG16 wants a GPU, the set-up cell prints what it costs on a CPU.
 #
-# **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/05_fine_tuning.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks; choose a GPU runtime (Runtime → Change runtime type).
+# **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/06_fine_tuning.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks; choose a GPU runtime (Runtime → Change runtime type).
 
 # %% tags=["colab", "nbval-check-output"]
 # On Colab only: fetch the course (its `helpers` package and data files) and install the packages Colab lacks,
@@ -43,19 +43,20 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters", "nbval-ignore-output"]
 # Parameters: papermill may override any of these (see README)
 PRETRAINED = "template"   # pretrained network: "template" (offline: Fashion-MNIST -> digits) or "imagenet" (lecture: VGG16 -> cats vs dogs)
-N_TRAIN_PER_CLASS = None  # labelled training images per class, as in 04; None: 30 digits (template) or 1,000 (imagenet, as the lecture)
-N_VAL_PER_CLASS = None    # validation images per class, as in 04; None: 50 (template) or 200 (imagenet, as the lecture)
-N_TEST_PER_CLASS = None   # test images per class, used once at the end, as in 04; None: 100 (template) or 200 (imagenet)
-EPOCHS = 5                # fine-tuning epochs per run; each keeps its best validation epoch (lecture: 50, the last)
-LEARNING_RATE = 1e-3      # SGD learning rate of our main fine-tuning run (lecture: 1e-4, which is also run below)
+N_TRAIN_PER_CLASS = None  # labelled training images per class, as in 05; None: 30 digits (template) or 1,000 (imagenet, as the lecture)
+N_VAL_PER_CLASS = None    # validation images per class, as in 05; None: 50 (template) or 200 (imagenet, as the lecture)
+N_TEST_PER_CLASS = None   # test images per class, used once at the end, as in 05; None: 100 (template) or 200 (imagenet)
+EPOCHS = 15               # fine-tuning epochs per run; each keeps its best validation epoch (lecture: 50, the last)
+LEARNING_RATE = 1e-2      # SGD learning rate of our main fine-tuning run (lecture: 1e-4, which is also run below)
+FINE_TUNE_FROM = None     # first trainable layer of the base; None: block5_conv1 (imagenet, the lecture's last block) or block2_conv1 (template: its last two of three blocks, see section 3)
 BAD_LEARNING_RATE = 0.3   # a far too large rate, to see what it does to the pretrained features
 BN_EPOCHS = 3             # fine-tuning epochs of the base with batch normalization (section 6)
-HEAD_EPOCHS = 10          # epochs of the fresh heads that judge a base's features (section 5), and of 04's heads if missing
+HEAD_EPOCHS = 10          # epochs of the fresh heads that judge a base's features (section 5), and of 05's heads if missing
 BATCH_SIZE = 32           # lecture: 16
 AUGMENT = True            # lecture: True (augmented images while fine-tuning); gentler settings for digits, see below
 IMAGE_SIZE = 150          # imagenet path: CIFAR's 32x32 images are resized to this for VGG16 (lecture: 150x150)
-SEEDS = [42, 43, 44]      # one head per seed (from 04), and every compared fine-tuning run once per seed
-SEED = 42                 # which images go to training, validation and test (as in 04)
+SEEDS = [42, 43, 44]      # one head per seed (from 05), and every compared fine-tuning run once per seed
+SEED = 42                 # which images go to training, validation and test (as in 05)
 
 # %% tags=["nbval-ignore-output"]
 import helpers
@@ -72,7 +73,7 @@ import keras
 from keras import layers
 from helpers import data, plots, stats, transfer
 from helpers.splits import show_splits
-from helpers.transfer import build_head, build_preprocess, load_task, loss_for, per_class_index, split_pool  # as in 04
+from helpers.transfer import build_head, build_preprocess, load_task, loss_for, per_class_index, split_pool  # as in 05
 import json
 import time
 
@@ -83,22 +84,22 @@ n_test_per_class = N_TEST_PER_CLASS or (200 if IMAGENET else 100)
 transfer.describe_pretrained(PRETRAINED)
 if IMAGENET:    # before the long cells: what this path costs on a CPU (measured with tools/measure_imagenet_cost.py)
     helpers.estimate.imagenet_cost_estimate(2 * n_train_per_class, 2 * n_val_per_class, IMAGE_SIZE,
-                                            epochs=EPOCHS * 6 * len(SEEDS))     # 6 fine-tuning runs per seed (sections 4-5)
+                                            epochs=EPOCHS * 5 * len(SEEDS))     # 5 fine-tuning runs per seed (sections 4-5)
 
 # %% [markdown]
-# ## 1. The same data and the same base as in 04
+# ## 1. The same data and the same base as in 05
 #
-# Notebook 04 explains the two paths: `"imagenet"` is the lecture's VGG16 on cats and dogs, `"template"` (the offline default) is the course's small CNN pretrained on Fashion-MNIST, reused for digits. The cells below make the same training, validation and test images as 04, with the same seed and 04's functions, so that the heads 04 trained fit them. As in 04, every choice (which epoch to keep, which variant is better) is made on the validation images; the test images are used once, in section 7.
+# Notebook 05 explains the two paths: `"imagenet"` is the lecture's VGG16 on cats and dogs, `"template"` (the offline default) is the course's small CNN pretrained on Fashion-MNIST, reused for digits. The cells below make the same training, validation and test images as 05, with the same seed and 05's functions, so that the heads 05 trained fit them. As in 05, every choice (which epoch to keep, which variant is better) is made on the validation images; the test images are used once, in section 7.
 
 # %% tags=["nbval-ignore-output"]
 folder = data.artifacts_dir()
-facts_file = folder / f"{PRETRAINED}_head.json"           # what 04 saved with its heads, if it ran
-facts_04 = json.loads(facts_file.read_text()) if facts_file.exists() else {}
+facts_file = folder / f"{PRETRAINED}_head.json"           # what 05 saved with its heads, if it ran
+facts_05 = json.loads(facts_file.read_text()) if facts_file.exists() else {}
 wanted = {"pretrained": PRETRAINED, "n_train_per_class": n_train_per_class, "n_val_per_class": n_val_per_class,
           "n_test_per_class": n_test_per_class, "seed": SEED, "image_size": IMAGE_SIZE if IMAGENET else 28}
-fits = all(facts_04.get(k) == v for k, v in wanted.items())
-n_pool_per_class = facts_04["n_pool_per_class"] if fits else n_val_per_class + n_train_per_class   # 04's pool if it fits
-ds = load_task(PRETRAINED, n_pool_per_class, n_test_per_class, seed=SEED)   # 04's functions: the same images
+fits = all(facts_05.get(k) == v for k, v in wanted.items())
+n_pool_per_class = facts_05["n_pool_per_class"] if fits else n_val_per_class + n_train_per_class   # 05's pool if it fits
+ds = load_task(PRETRAINED, n_pool_per_class, n_test_per_class, seed=SEED)   # 05's functions: the same images
 print(ds.provenance)
 class_names, n_classes = ds.class_names, len(ds.class_names)
 x_pool, y_pool = ds.x_train.astype("float32"), ds.y_train
@@ -107,23 +108,23 @@ test = per_class_index(ds.y_test, n_test_per_class, seed=SEED)
 x_train, y_train = x_pool[train], y_pool[train]
 x_val, y_val = x_pool[val], y_pool[val]
 x_test, y_test = ds.x_test[test].astype("float32"), ds.y_test[test]
-show_splits("05", train=("pool", train), validation=("pool", val), test=("test split", test))
+show_splits("06", train=("pool", train), validation=("pool", val), test=("test split", test))
 
 
 # %% [markdown]
-# The pretrained base, rebuilt fresh from its weights file, and the preprocessing it expects (both as in 04). We wrap the base in a function because every experiment below must start from the *pretrained* weights: fine-tuning changes them. Unlike bottleneck features, fine-tuning passes the images through the base at every step, so it can use data augmentation again, as the lecture does. For digits we use gentler settings than the lecture's: in 04 its 40° turns and 20% shifts held the scratch model back, and a mirrored digit is not a digit.
+# The pretrained base, rebuilt fresh from its weights file, and the preprocessing it expects (both as in 05). We wrap the base in a function because every experiment below must start from the *pretrained* weights: fine-tuning changes them. Unlike bottleneck features, fine-tuning passes the images through the base at every step, so it can use data augmentation again, as the lecture does. For digits we use gentler settings than the lecture's: in 05 its 40° turns and 20% shifts held the scratch model back, and a mirrored digit is not a digit.
 
 # %% tags=["nbval-ignore-output"]
 def build_base():
-    """The pretrained convolutional base, as loaded in 04 (include_top=False)."""
+    """The pretrained convolutional base, as loaded in 05 (include_top=False)."""
     if IMAGENET:
         return transfer.vgg16_base(IMAGE_SIZE)   # VGG16(weights="imagenet", include_top=False, input_shape=...)
     return transfer.template_base()              # the template CNN up to block3_pool, SHA-256-checked weights
 
-preprocess = build_preprocess(PRETRAINED, IMAGE_SIZE)   # 04's function
+preprocess = build_preprocess(PRETRAINED, IMAGE_SIZE)   # 05's function
 
 def build_augmentation():
-    if IMAGENET:    # the lecture's augmentation, as in 04
+    if IMAGENET:    # the lecture's augmentation, as in 05
         return keras.Sequential([
             layers.RandomRotation(40 / 360, fill_mode="nearest"),
             layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
@@ -131,11 +132,7 @@ def build_augmentation():
             layers.RandomZoom(0.2, 0.2, fill_mode="nearest"),
             layers.RandomFlip("horizontal"),
         ], name="augmentation")
-    return keras.Sequential([   # gentler for 28x28 digits (04: the lecture's settings held learning back), no flip
-        layers.RandomRotation(10 / 360, fill_mode="nearest"),
-        layers.RandomTranslation(0.1, 0.1, fill_mode="nearest"),
-        layers.RandomZoom(0.1, 0.1, fill_mode="nearest"),
-    ], name="augmentation")
+    return transfer.digit_augmentation()        # 05's augmentation for digits: small turns, shifts and zooms, no flip
 
 base = build_base()
 
@@ -143,10 +140,10 @@ base = build_base()
 # %% [markdown]
 # ## 2. Put the trained heads back on top
 #
-# Weights can only be loaded into the architecture they came from, so each head is rebuilt with exactly 04's code: `Flatten`, `Dense(256, relu)`, `Dropout(0.5)`, output layer. 04 trained one head per seed; their weights are loaded from the files 04 saved, if those were made with the same path, data and seeds; otherwise the heads are trained here the way 04 trains them (bottleneck features, `rmsprop`, the best validation epoch kept), with a message.
+# Weights can only be loaded into the architecture they came from, so each head is rebuilt with exactly 05's code: `Flatten`, `Dense(256, relu)`, `Dropout(0.5)`, output layer. 05 trained one head per seed; their weights are loaded from the files 05 saved, if those were made with the same path, data and seeds; otherwise the heads are trained here the way 05 trains them (bottleneck features, `rmsprop`, the best validation epoch kept), with a message.
 
 # %% tags=["nbval-ignore-output"]
-LOSS = loss_for(n_classes)      # and build_head(input_shape, n_classes): 04's code, imported above
+LOSS = loss_for(n_classes)      # and build_head(input_shape, n_classes): 05's code, imported above
 
 # %% tags=["nbval-ignore-output"]
 extractor = keras.Sequential([keras.Input(shape=x_train.shape[1:]), preprocess, base])
@@ -155,9 +152,9 @@ for seed in SEEDS:
     keras.utils.set_random_seed(seed)
     head = build_head(base.output.shape[1:], n_classes)
     head_file = folder / f"{PRETRAINED}_head_seed{seed}.weights.h5"
-    if fits and seed in facts_04.get("seeds", []) and head_file.exists():
+    if fits and seed in facts_05.get("seeds", []) and head_file.exists():
         head.load_weights(head_file)
-        sources.append("trained in 04")
+        sources.append("trained in 05")
     else:
         if "features_train" not in globals():
             features_train = extractor.predict(x_train, batch_size=64, verbose=0)
@@ -168,16 +165,16 @@ for seed in SEEDS:
                      monitor="val_accuracy", patience=HEAD_EPOCHS, restore_best_weights=True)])
         sources.append("trained here")
     trained_heads[seed] = head.get_weights()     # kept for the experiments below
-head_source = sources[0] if len(set(sources)) == 1 else "some trained in 04, some here"
+head_source = sources[0] if len(set(sources)) == 1 else "some trained in 05, some here"
 if "trained here" in sources:
-    print(f"No head from notebook 04 for these settings and seeds in {folder} (run 04 first to reuse them): "
-          f"trained {sources.count('trained here')} here as 04 does (bottleneck features, rmsprop), for HEAD_EPOCHS = "
-          f"{HEAD_EPOCHS} epochs (04 uses its EPOCHS).")
+    print(f"No head from notebook 05 for these settings and seeds in {folder} (run 05 first to reuse them): "
+          f"trained {sources.count('trained here')} here as 05 does (bottleneck features, rmsprop), for HEAD_EPOCHS = "
+          f"{HEAD_EPOCHS} epochs (05 uses its EPOCHS).")
 else:
-    print(f"Loaded the {len(SEEDS)} heads that notebook 04 trained ({PRETRAINED}_head_seed*.weights.h5).")
+    print(f"Loaded the {len(SEEDS)} heads that notebook 05 trained ({PRETRAINED}_head_seed*.weights.h5).")
 
 # %% [markdown]
-# The whole model is the augmentation, the preprocessing, the base and the head, one after the other. Before any fine-tuning it is exactly 04's bottleneck classifier (augmentation is off when predicting), so its validation accuracy is 04's, up to rounding in the features.
+# The whole model is the augmentation, the preprocessing, the base and the head, one after the other. Before any fine-tuning it is exactly 05's bottleneck classifier (augmentation is off when predicting), so its validation accuracy is 05's, up to rounding in the features.
 #
 # > **Then and now.** Keras 2 code of the lecture's time joins base and head with `Model(input=base_model.input, output=top_model(base_model.output))`; Keras 3 only accepts `Model(inputs=..., outputs=...)`. Here a `Sequential` of the parts does the same.
 
@@ -189,7 +186,7 @@ val_before = []
 for seed in SEEDS:
     head.set_weights(trained_heads[seed])
     val_before.append(model.evaluate(x_val, y_val, verbose=0)[1])
-print(f"validation accuracy before fine-tuning (04's heads): {stats.spread(val_before)}")
+print(f"validation accuracy before fine-tuning (05's heads): {stats.spread(val_before)}")
 
 
 # %% [markdown]
@@ -278,9 +275,11 @@ answer = sum(layer.count_params() for layer in vgg.layers[block4:])
 helpers.check("VGG16 blocks 4-5 trainable", answer, n_trainable(vgg))
 
 # %% [markdown]
-# ### Freezing our base up to its last block
+# ### Freezing our base up to its top blocks
 #
-# The same recipe on the base in use, with the index found by *name* rather than typed in (it depends on how the network was written): find the first layer of the last block, make the base trainable, set every layer's flag. Then compile again: the trainable flags take effect when the model is compiled.
+# The same recipe on the base in use, with the index found by *name* rather than typed in (it depends on how the network was written): find the first layer to fine-tune, make the base trainable, set every layer's flag. Then compile again: the trainable flags take effect when the model is compiled.
+#
+# **Which blocks?** The lecture fine-tunes VGG16's last block, block 5 of 5: three of its thirteen convolutions, 7.1 of its 14.7 million weights. Our template has three blocks of one convolution each, and its last block alone is a single layer; on this path fine-tuning that one layer moves validation and test accuracy by less than the noise between seeds (try `FINE_TUNE_FROM = "block3_conv1"`). So on the template path we fine-tune from `block2_conv1`: the last two of its three blocks, which hold most of its convolution weights, as block 5 holds about half of VGG16's. Block 1, the general edge and blob detectors, stays frozen, as the lecture's early blocks do.
 
 # %% tags=["nbval-check-output"]
 def freeze_before(base, layer_name):
@@ -293,7 +292,7 @@ def freeze_before(base, layer_name):
     return first
 
 
-last_block = "block5_conv1" if IMAGENET else "block3_conv1"   # first layer of the last convolutional block
+last_block = FINE_TUNE_FROM or ("block5_conv1" if IMAGENET else "block2_conv1")   # the first layer we fine-tune
 first = freeze_before(base, last_block)
 trainable_base, trainable_after_freezing = n_trainable(base), n_trainable(model)
 print(layer_table(base).to_string())
@@ -305,7 +304,7 @@ print(f"trainable parameters: base {trainable_base:,}, head {n_trainable(head):,
 # %% [markdown]
 # ### ✏️ Exercise 2 — what SGD will update
 #
-# From the layer table just printed and the head's summary in notebook 04: how many parameters will fine-tuning change in our model (the trainable layers of the base *and* the head)? Work it out from the table's numbers before you look at the count above.
+# From the layer table just printed and the head's summary in notebook 05: how many parameters will fine-tuning change in our model (the trainable layers of the base *and* the head)? Work it out from the table's numbers before you look at the count above.
 
 # %% tags=["nbval-ignore-output"]
 answer = ...   # a whole number
@@ -322,7 +321,7 @@ helpers.check("parameters fine-tuning updates", answer, trainable_after_freezing
 # %% [markdown]
 # ## 4. Fine-tuning with the lecture's optimizer
 #
-# The lecture fine-tunes with plain stochastic gradient descent, `SGD(learning_rate=1e-4, momentum=0.9)`, for 50 epochs. Every run below starts from a fresh copy of the pretrained base and the trained head of one seed, keeps its best validation epoch (as in 04), and is repeated for every seed in `SEEDS`. We also measure how far the kernel of the last block moves, relative to its pretrained size, and check that the frozen blocks did not move at all.
+# The lecture fine-tunes with plain stochastic gradient descent, `SGD(learning_rate=1e-4, momentum=0.9)`, for 50 epochs. Every run below starts from a fresh copy of the pretrained base and the trained head of one seed, keeps its best validation epoch (as in 05), and is repeated for every seed in `SEEDS`. We also measure how far the kernel of the last block moves, relative to its pretrained size, and check that the frozen blocks did not move at all.
 #
 # > **Then and now.** Keras 2 code writes `optimizers.SGD(lr=1e-4, momentum=0.9)`; Keras 3 only accepts `learning_rate=`. `fit_generator(...)` became `fit(...)`.
 
@@ -398,14 +397,14 @@ plots.plot_seed_curves({"SGD 1e-4 (lecture)": [h.history["val_accuracy"] for h i
                        ax=axes[0], title="Fine-tuning")
 axes[0].axhline(np.mean(val_before), color="gray", ls=":", label="before fine-tuning (mean)")
 axes[0].legend()
-plots.bar_seeds({"before (04's head)": val_before, "SGD 1e-4": runs["lecture"]["val"],
+plots.bar_seeds({"before (05's head)": val_before, "SGD 1e-4": runs["lecture"]["val"],
                  f"SGD {LEARNING_RATE:g}": runs["main"]["val"]}, ax=axes[1], chance=1 / n_classes,
                 title="Best validation epoch", ylabel="validation accuracy")
 plt.tight_layout()
 plots.show("Line chart of validation accuracy per epoch while fine-tuning with SGD at 1e-4 and at "
            f"{LEARNING_RATE:g}, with seed bands and a dotted line for the accuracy before fine-tuning, and a bar "
            "chart of the best validation epochs.")
-fine_tune_verdict = stats.compare(f"fine-tuned (SGD {LEARNING_RATE:g})", runs["main"]["val"], "bottleneck head (04)",
+fine_tune_verdict = stats.compare(f"fine-tuned (SGD {LEARNING_RATE:g})", runs["main"]["val"], "bottleneck head (05)",
                                   val_before, what="validation accuracy")
 print(fine_tune_verdict)
 
@@ -439,13 +438,18 @@ runs["random_head"] = run(f"random head, SGD {LEARNING_RATE:g}", trained_head=Fa
 random_head_verdict = stats.compare("trained head", runs["main"]["val"], "random head", runs["random_head"]["val"],
                                     what="validation accuracy after fine-tuning")
 print(random_head_verdict)
+# the lecture's mechanism: how far the large updates of a random head move the pretrained block (same seeds: paired)
+random_head_moved = stats.compare_paired("trained head", runs["main"]["moved"], "random head", runs["random_head"]["moved"],
+                                         what=f"distance {last_block} moved from its pretrained kernel (relative)",
+                                         lower_is_better=True)
+print(random_head_moved)
 
 # %% [markdown]
-# That accuracy mixes two things: the random head has not finished its *own* training in these few small steps, and the base may have been damaged. To judge the base alone we do what 04 did with the pretrained one: extract its features and train a fresh head on them, with 04's recipe. If fine-tuning damaged the features, a fresh head on them does worse than on the pretrained features.
+# The second line measures the lecture's mechanism directly: how far the random head's large updates moved the pretrained block, compared seed by seed with the trained head's (a paired t-test: both runs of a seed start from the same pretrained base). The first line is the accuracy, and that accuracy mixes two things: the random head has not finished its *own* training in these few small steps, and the base may have been damaged. To judge the base alone we do what 05 did with the pretrained one: extract its features and train a fresh head on them, with 05's recipe. If fine-tuning damaged the features, a fresh head on them does worse than on the pretrained features.
 
 # %% tags=["nbval-ignore-output"]
 def judge_features(bases, seeds):
-    """For each base and seed: the best validation accuracy of a fresh head trained, as in 04, on the
+    """For each base and seed: the best validation accuracy of a fresh head trained, as in 05, on the
     base's features (a base given several times is run over the images once)."""
     extracted, scores = {}, []
     for base, seed in zip(bases, seeds):
@@ -475,33 +479,30 @@ print("block moved (mean over seeds): "
 #
 # ### 5.2 A small learning rate and a non-adaptive optimizer
 #
-# Fine-tuning should nudge good weights, not replace them. With SGD each step is proportional to the gradient, so a small rate means small, careful changes. Adaptive optimizers such as Adam or RMSprop divide each weight's step by a running size of its gradients, so every unfrozen weight moves by about the learning rate per step, even where the gradient is tiny and noisy. And any optimizer with too large a rate can wreck the model: whether it also damaged the features themselves, or only threw the head off, a fresh head on the features tells. Both, tested:
+# Fine-tuning should nudge good weights, not replace them. With SGD each step is proportional to the gradient, so a small rate means small, careful changes. Adaptive optimizers such as Adam or RMSprop divide each weight's step by a running size of its gradients, so every unfrozen weight moves by about the learning rate per step, even where the gradient is tiny and noisy. And any optimizer with too large a rate can wreck the model: whether it also damaged the features themselves, or only threw the head off, a fresh head on the features tells. The too-large rate, tested (Adam is one line away: see *Going further* below):
 
 # %% tags=["nbval-ignore-output"]
-runs["adam"] = run(f"Adam {LEARNING_RATE:g}", optimizer=lambda: keras.optimizers.Adam(learning_rate=LEARNING_RATE))
 runs["bad_lr"] = run(f"SGD {BAD_LEARNING_RATE:g} (too large)", learning_rate=BAD_LEARNING_RATE)
 features["bad_lr"] = judge_features([m.layers[-2] for m in runs["bad_lr"]["models"]], SEEDS)
-adam_verdict = stats.compare(f"SGD {LEARNING_RATE:g}", runs["main"]["val"], f"Adam {LEARNING_RATE:g}", runs["adam"]["val"],
-                             what="validation accuracy after fine-tuning")
 bad_lr_verdict = stats.compare(f"SGD {LEARNING_RATE:g}", runs["main"]["val"], f"SGD {BAD_LEARNING_RATE:g}",
                                runs["bad_lr"]["val"], what="validation accuracy after fine-tuning")
 bad_features_verdict = stats.compare("fresh head on the pretrained base", features["pretrained"],
                                      f"on the base after SGD {BAD_LEARNING_RATE:g}", features["bad_lr"],
                                      what="validation accuracy")
-for verdict in (adam_verdict, bad_lr_verdict, bad_features_verdict):
+for verdict in (bad_lr_verdict, bad_features_verdict):
     print(verdict, end="\n\n")
 print(f"block moved (mean over seeds): SGD {LEARNING_RATE:g} {np.mean(runs['main']['moved']):.4f}, "
-      f"Adam {np.mean(runs['adam']['moved']):.4f}, SGD {BAD_LEARNING_RATE:g} {np.mean(runs['bad_lr']['moved']):.4f}")
+      f"SGD {BAD_LEARNING_RATE:g} {np.mean(runs['bad_lr']['moved']):.4f}")
 
 # %% tags=["nbval-ignore-output"]
 labels = {"lecture": "SGD 1e-4 (lecture)", "main": f"SGD {LEARNING_RATE:g}", "random_head": "random head",
-          "adam": f"Adam {LEARNING_RATE:g}", "bad_lr": f"SGD {BAD_LEARNING_RATE:g}"}
+          "bad_lr": f"SGD {BAD_LEARNING_RATE:g}"}
 fig, ax = plt.subplots(figsize=(8, 4))
 plots.plot_seed_curves({labels[name]: [h.history["val_accuracy"] for h in runs[name]["histories"]] for name in labels},
                        ax=ax, title="Fine-tuning runs compared")
 ax.axhline(np.mean(val_before), color="gray", ls=":", label="before fine-tuning (mean)")
 ax.legend(fontsize=8)
-plots.show("Line chart of validation accuracy per epoch for the five fine-tuning variants, with seed bands and a"
+plots.show("Line chart of validation accuracy per epoch for the four fine-tuning variants, with seed bands and a"
            " dotted line for the accuracy before fine-tuning.")
 
 # %% [markdown]
@@ -524,13 +525,13 @@ print(pd.Series({block: f"{m / 1e9:.2f}" for block, m in macs.items()}, name="GM
 #
 # ### ✏️ Exercise 3 — predict, run, explain: one more block (the lecture's exercise)
 #
-# The lecture challenges you to beat its fine-tuned result, for instance by fine-tuning one more block. **Predict** first: if we also unfreeze the block before the last (`block4_conv1` on VGG16, `block2_conv1` on the template), with the same training, will it be `"ahead"`, `"behind"` or `"within noise"` of our main fine-tuned model, over the seeds? Then run the next cell and explain the outcome: what did the extra block add, in weights and in time? (To really *beat* a model, the difference must be larger than the noise between seeds: a better number from one run is not enough.)
+# The lecture challenges you to beat its fine-tuned result, for instance by fine-tuning one more block. **Predict** first: if we also unfreeze the block before the ones we fine-tune (`block4_conv1` on VGG16, `block1_conv1` on the template, where section 3 already fine-tunes two of its three blocks), with the same training, will it be `"ahead"`, `"behind"` or `"within noise"` of our main fine-tuned model, over the seeds? Then run the next cell and explain the outcome: what did the extra block add, in weights and in time? (To really *beat* a model, the difference must be larger than the noise between seeds: a better number from one run is not enough.)
 
 # %% tags=["nbval-ignore-output"]
 answer = ...   # your prediction: "ahead", "behind" or "within noise" (one more block vs the main fine-tuned model)
 
 # %% tags=["nbval-ignore-output"]
-one_more_block = "block4_conv1" if IMAGENET else "block2_conv1"
+one_more_block = "block4_conv1" if IMAGENET else "block1_conv1"   # the block before the first one fine-tuned
 runs["one_more_block"] = run(f"from {one_more_block} on, SGD {LEARNING_RATE:g}", first_trainable=one_more_block)
 one_more_verdict = stats.compare("one more block", runs["one_more_block"]["val"], "main fine-tuned model",
                                  runs["main"]["val"], what="validation accuracy")
@@ -543,7 +544,7 @@ answer = one_more_verdict.verdict     # what this run found
 helpers.check("your prediction", answer, one_more_verdict.verdict)
 
 # %% [markdown]
-# *Going further.* More dropout in the head (`layers.Dropout(0.6)`) or an L2 penalty (`kernel_regularizer=keras.regularizers.l2(1e-4)` on its `Dense` layer) are the lecture's other suggestions; build such a head, fine-tune it over `SEEDS` with `fine_tune`, and compare with `stats.compare(...)`. A win counts only when the printed verdict says "ahead".
+# *Going further.* Adam instead of SGD: `run("Adam", optimizer=lambda: keras.optimizers.Adam(learning_rate=LEARNING_RATE))`, then compare its `"val"` scores with `runs["main"]["val"]` using `stats.compare`, and look at how far it moved the block (`"moved"`). More dropout in the head (`layers.Dropout(0.6)`) or an L2 penalty (`kernel_regularizer=keras.regularizers.l2(1e-4)` on its `Dense` layer) are the lecture's other suggestions; build such a head, fine-tune it over `SEEDS` with `fine_tune`, and compare with `stats.compare(...)`. A win counts only when the printed verdict says "ahead".
 
 # %% [markdown]
 # ## 6. Batch normalization: the trap of fine-tuning a modern base
@@ -554,7 +555,7 @@ helpers.check("your prediction", answer, one_more_verdict.verdict)
 # - **training mode** (inside `fit`): it normalizes with the mean and variance *of the current batch*, and nudges its two non-trainable weights, `moving_mean` and `moving_variance`, towards them: `moving = momentum · moving + (1 − momentum) · batch`, with `momentum = 0.99` in Keras;
 # - **inference mode** (`predict`, `evaluate`): it normalizes with `moving_mean` and `moving_variance`, the statistics of the data the network was trained on.
 #
-# The moving statistics of a pretrained base are part of what it learned: they describe the *source* data (ImageNet for the real networks, Fashion-MNIST for our template) as its filters see it. A head trained on bottleneck features (04) has learned to read features normalized with them. Now fine-tune with the top of the base unfrozen and its BN layers in training mode:
+# The moving statistics of a pretrained base are part of what it learned: they describe the *source* data (ImageNet for the real networks, Fashion-MNIST for our template) as its filters see it. A head trained on bottleneck features (05) has learned to read features normalized with them. Now fine-tune with the top of the base unfrozen and its BN layers in training mode:
 # 1. every training batch is normalized with its own statistics, those of a few dozen images of a *different* data set, so the head suddenly receives features on another scale than the ones it was trained on, and its errors flow back into the unfrozen block;
 # 2. the moving statistics drift towards the new data's, estimated from small, noisy batches. After a short fine-tuning they are neither the old statistics nor the new ones, so in evaluation the network computes something that neither pretraining nor fine-tuning ever saw.
 #
@@ -642,7 +643,7 @@ print(f"In training mode, {bn_steps} batches ({BN_EPOCHS} epochs of {bn_steps //
 # %% [markdown]
 # ### The experiment
 #
-# For each seed in `SEEDS`: a fresh pretrained BN base and a head trained first on its bottleneck features (04's recipe, the lecture's first precaution). Then the same fine-tuning of the last block (SGD, `LEARNING_RATE`, `BN_EPOCHS` epochs, batches of `BATCH_SIZE`, no augmentation), three times from the same start, with the same seed; only the way the base is called differs:
+# For each seed in `SEEDS`: a fresh pretrained BN base and a head trained first on its bottleneck features (05's recipe, the lecture's first precaution). Then the same fine-tuning of the last block (SGD, `LEARNING_RATE`, `BN_EPOCHS` epochs, batches of `BATCH_SIZE`, no augmentation), three times from the same start, with the same seed; only the way the base is called differs:
 # - **BN training mode**: `base(inputs)`, nothing said: `block3_bn` is trainable, so it runs in training mode;
 # - **training=False**: `base(inputs, training=False)`, the guide's rule;
 # - **BN frozen**: `base(inputs)`, but every BN layer of the base set to `trainable = False`.
@@ -654,7 +655,7 @@ BN_TRAINING, BN_ARGUMENT, BN_FROZEN = "BN training mode", "training=False", "BN 
 
 
 def train_bn_head(seed):
-    """04's recipe on the BN base: a head trained on the base's bottleneck features. Returns its weights
+    """05's recipe on the BN base: a head trained on the base's bottleneck features. Returns its weights
     and its validation accuracy (before any fine-tuning)."""
     keras.utils.set_random_seed(seed)
     base = transfer.template_bn_base()
@@ -737,7 +738,7 @@ print(bn_verdict)
 # How large the trap is depends on the base and the data: it grows with the number of BN layers that run in training mode (dozens in a ResNet, one in our top block), with smaller batches (noisier batch statistics) and with the distance between the source statistics and the new data's (printed above for `block3_bn`). Whatever its size on this run, the habit to keep when fine-tuning any base with BN layers: keep them in inference mode, and *check* it, as above, by comparing the moving statistics before and after training.
 
 # %% [markdown]
-# ## 7. Fine-tuning vs 04, on the test set
+# ## 7. Fine-tuning vs 05, on the test set
 #
 # Everything so far was chosen on the validation images. One more choice, made the same way: of the two SGD rates of section 4 (the lecture's 1e-4 and our `LEARNING_RATE`), the one with the better mean validation accuracy goes to the test. Then its fine-tuned models (one per seed) and the bottleneck heads they started from meet the test images, once.
 
@@ -752,9 +753,19 @@ chosen = max(["main", "lecture"], key=lambda name: np.mean(runs[name]["val"]))
 chosen_label = f"fine-tuned (SGD {LEARNING_RATE:g})" if chosen == "main" else "fine-tuned (SGD 1e-4, the lecture's rate)"
 print(f"chosen on validation: {chosen_label}")
 test_ft = [m.evaluate(x_test, y_test, verbose=0)[1] for m in runs[chosen]["models"]]
-test_verdict = stats.compare(chosen_label, test_ft, "bottleneck head (04)", test_before,
+test_verdict = stats.compare(chosen_label, test_ft, "bottleneck head (05)", test_before,
                              what=f"test accuracy ({len(y_test):,} images)")
 print(test_verdict)
+lecture_effects = [
+    stats.lecture_effect("05.fine_tuning", "Fine-tuning the top of the pretrained base beats the bottleneck head "
+                         "(test accuracy)", test_verdict, expected="ahead"),
+    stats.lecture_effect("05.trained_head", "Fine-tune only on top of a trained head: a random head's large updates "
+                         "move (wreck) the pretrained features", random_head_moved, expected="ahead",
+                         beside=random_head_verdict),
+]
+helpers.record("lecture_effects", lecture_effects)
+with pd.option_context("display.width", 250, "display.max_colwidth", 110):
+    display(stats.effects_table(lecture_effects))
 
 # %% tags=["nbval-ignore-output"]
 comparison = pd.DataFrame({
@@ -771,7 +782,7 @@ print(comparison.to_string())
 # %% [markdown]
 # ## Summary
 #
-# - **Rebuild and reload** (sections 1–2): the pretrained base again, and 04's heads loaded into the same architecture (trained again here, with a message, when 04's files are missing); the same training, validation and test images as 04.
+# - **Rebuild and reload** (sections 1–2): the pretrained base again, and 05's heads loaded into the same architecture (trained again here, with a message, when 05's files are missing); the same training, validation and test images as 05.
 # - **Freeze up to the last block** (section 3): count `trainable_weights` before and after. In Keras 3's VGG16 block 5 starts at layer 15 of the base (`block5_conv1`); the lecture's `model.layers[:25]` on a model that nests the base freezes everything, head included; a frozen parent overrides its layers' flags, and `trainable = True` on an already trainable base changes nothing: set every layer's flag.
 # - **Fine-tune** (section 4) with `SGD(learning_rate=1e-4, momentum=0.9)` as the lecture, and with a 10× larger rate, each run's movement of the last block measured; the frozen blocks provably did not change. Training accuracy below validation accuracy comes from augmentation and dropout being on while training.
 # - **Precautions** (section 5): a trained head first, a small learning rate with SGD, early blocks frozen — each measured over seeds, with the verdict printed from the numbers; the compute cost of unfreezing early blocks is back-propagation and activation memory, not the blocks' own forward cost.
@@ -782,7 +793,7 @@ print(comparison.to_string())
 
 # %% tags=["nbval-ignore-output"]
 peak_mb = helpers.peak_memory_mb()
-lecture = helpers.lecture_values("05")     # the lecture's numbers, settings and task, from data/lecture_values.json
+lecture = helpers.lecture_values("06")     # the lecture's numbers, settings and task, from data/lecture_values.json
 task = f"{'cats vs dogs' if IMAGENET else 'MNIST digits'} ({n_classes} classes, chance {1 / n_classes:.2f})"
 comparable = {entry.id: entry.comparable(IMAGENET, "MNIST digits",
                                          ["the lecture's own photos; here CIFAR-10's 32x32 images, upscaled"])
@@ -802,8 +813,9 @@ summary = pd.DataFrame({
           "trainable parameters while fine-tuning", "peak memory of this notebook"])
 print(summary.to_string())
 helpers.record("verdicts", {name: v.as_dict() for name, v in {
-    "fine_tune": fine_tune_verdict, "random_head": random_head_verdict, "damage": damage_verdict,
-    "adam": adam_verdict, "bad_lr": bad_lr_verdict, "bad_lr_features": bad_features_verdict,
+    "fine_tune": fine_tune_verdict, "random_head": random_head_verdict, "random_head_moved": random_head_moved,
+    "damage": damage_verdict,
+    "bad_lr": bad_lr_verdict, "bad_lr_features": bad_features_verdict,
     "one_more_block": one_more_verdict, "bn": bn_verdict, "test": test_verdict}.items()})
 helpers.record("results", {
     "pretrained": PRETRAINED, "provenance": ds.provenance, "head_source": head_source, "seeds": SEEDS,

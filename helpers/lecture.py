@@ -77,6 +77,13 @@ class Entry:
         """Every number in the lecture's value."""
         return _numbers(self.value)
 
+    def smaller_setting(self, images: int, epochs: int, otherwise: str) -> list[str]:
+        """The differences a summary names when this run used fewer images or epochs than the lecture
+        ("smaller setting (8 vs 2,000 training images)"), else `otherwise`."""
+        smaller = [f"{n:,} vs {said:,} {what}" for n, said, what in
+                   [(images, self.images, "training images"), (epochs, self.epochs, "epochs")] if said and n < said]
+        return [f"smaller setting ({', '.join(smaller)})"] if smaller else [otherwise]
+
     def comparable(self, same_task: bool, task: str = "this run's task", differences: Sequence[str] = ()) -> str:
         """The "comparable?" cell of a summary table: a lecture number compares with this run's only on
         the same task and measurement; `differences` name what else differs (smaller setting, other images)."""

@@ -1,8 +1,9 @@
 """Transfer learning for notebooks 05 and 06: the two pretrained networks, and 05's lesson code for 06.
 
 Two pretrained networks can play the role of the lecture's VGG16 (the notebooks' `PRETRAINED`):
-- "imagenet": VGG16 with its ImageNet weights (58.9 MB download, see `helpers.cache`), on CIFAR-10's
-  cats and dogs, as in the lecture; needs the files once from the internet;
+- "imagenet": VGG16 with its ImageNet weights (58.9 MB download, see `helpers.cache`), on the lecture's
+  kind of photos: the cats vs dogs photos of TensorFlow's transfer-learning tutorial (`cats_and_dogs_filtered`,
+  68.6 MB), as in the lecture; needs the files once from the internet;
 - "template": a small VGG-style CNN that this course trained on all 60,000 Fashion-MNIST images
   (`tools/train_template.py`, weights in `data/`, about 1 MB), transferred to MNIST digits offline.
 
@@ -53,13 +54,30 @@ def build_template_cnn(num_classes=10):
     ], name="template_cnn")
 
 
-def load_task(pretrained, n_pool_per_class, n_test_per_class, seed):
-    """The target task: cats vs dogs from CIFAR-10 (imagenet) or MNIST digits (template), as a Dataset
-    whose images have a channel axis: a labelled pool (x_train) and test images (x_test).
+def load_photos(folder, image_size):
+    """Every photo in folder/cats and folder/dogs, resized to image_size x image_size, in a known order:
+    uint8 images, labels (0 = cats, 1 = dogs: the sorted folder names) and the class names.
     Introduced in notebook 05, section 2."""
-    if pretrained == "imagenet":     # offline this raises DataUnavailable, with the command that fetches the data
-        return data.load_cats_vs_dogs(n_train_per_class=n_pool_per_class, n_test_per_class=n_test_per_class,
-                                      seed=seed)
+    photos = keras.utils.image_dataset_from_directory(
+        folder, label_mode="int", image_size=(image_size, image_size), batch_size=100,
+        shuffle=False)       # folder by folder, file names sorted: every label stays with its photo
+    batches = [(images.round().astype("uint8"), labels) for images, labels in photos.as_numpy_iterator()]
+    x = np.concatenate([images for images, _ in batches])
+    y = np.concatenate([labels for _, labels in batches]).astype("int64")
+    return x, y, photos.class_names
+
+
+def load_task(pretrained, seed, image_size=150):
+    """The target task, as a Dataset whose images have a channel axis. imagenet: the lecture's cats vs dogs
+    photos at image_size, every photo of train/ (x_train) and of validation/ (x_test); template: MNIST
+    digits, a labelled pool (x_train) and test digits (x_test). Introduced in notebook 05, section 2."""
+    if pretrained == "imagenet":
+        folder = data.cats_and_dogs_dir()    # offline this raises DataUnavailable, with the command that fetches the data
+        x_train, y_train, class_names = load_photos(folder / "train", image_size)
+        x_test, y_test, _ = load_photos(folder / "validation", image_size)
+        return data.Dataset("Cats vs dogs photos", x_train, y_train, x_test, y_test, class_names,
+                            f"{folder} (train/ as train, validation/ as test: validation and test photos "
+                            f"are both drawn from it), resized to {image_size}x{image_size}")
     ds = data.load_mnist(seed=seed)                         # offline: 4,000 + 1,000 real digits
     ds.x_train, ds.x_test = ds.x_train[..., None], ds.x_test[..., None]   # 28x28 -> 28x28x1
     return ds
@@ -81,6 +99,26 @@ def split_pool(y_pool, n_train_per_class, n_val_per_class, seed):
     rest = np.setdiff1d(np.arange(len(y_pool)), val)
     train = rest[per_class_index(y_pool[rest], n_train_per_class, seed=seed)]
     return train, val, rest
+
+
+def make_splits(ds, imagenet, n_pool_per_class, n_train_per_class, n_val_per_class, n_test_per_class, seed):
+    """The labelled pool (pixels 0..255) with its training and validation indices, the test indices, and
+    where each part comes from. Introduced in notebook 05, section 2."""
+    if imagenet:    # photos: validation and test photos from validation/ (split_pool sets the validation ones aside first)
+        test, val_photos, _ = split_pool(ds.y_test, n_test_per_class, n_val_per_class, seed=seed)
+        train_photos = per_class_index(ds.y_train, n_pool_per_class - n_val_per_class, seed=seed)   # all we may train on
+        x_pool = np.concatenate([ds.x_train[train_photos], ds.x_test[val_photos]]).astype("float32")   # those, then
+        y_pool = np.concatenate([ds.y_train[train_photos], ds.y_test[val_photos]])       # the validation photos
+        rest, val = np.arange(len(train_photos)), np.arange(len(train_photos), len(y_pool))
+        train = rest[per_class_index(y_pool[rest], n_train_per_class, seed=seed)]
+        parts = {"train": ("train/", train_photos[train]), "validation": ("validation/", val_photos),
+                 "test": ("validation/", test)}
+    else:           # digits: the validation digits are set aside from the pool first, the test digits are MNIST's test split
+        x_pool, y_pool = ds.x_train.astype("float32"), ds.y_train
+        train, val, rest = split_pool(y_pool, n_train_per_class, n_val_per_class, seed=seed)
+        test = per_class_index(ds.y_test, n_test_per_class, seed=seed)
+        parts = {"train": ("pool", train), "validation": ("pool", val), "test": ("test split", test)}
+    return x_pool, y_pool, train, val, rest, test, parts
 
 
 def build_preprocess(pretrained, image_size):
@@ -193,7 +231,8 @@ def describe_pretrained(pretrained: str) -> str:
         raise ValueError(f"PRETRAINED={pretrained!r}: choose one of {PRETRAINED_CHOICES}")
     if pretrained == "imagenet":
         line = ("Pretrained 'imagenet': VGG16 trained on ImageNet (1.2 million photos, 1,000 classes) "
-                "-> cats vs dogs from CIFAR-10 (the lecture's experiment; needs the downloads of `make data`).")
+                "-> cats vs dogs photos (cats_and_dogs_filtered, the lecture's experiment; needs the downloads "
+                "of `make data`).")
     else:
         facts = template_manifest()
         line = (f"Pretrained 'template': the course's template CNN, trained on {facts['source_data']} "

@@ -45,8 +45,8 @@ if "google.colab" in sys.modules:
 PRETRAINED = "template"   # pretrained network: "template" (offline: Fashion-MNIST -> digits) or "imagenet" (lecture: VGG16 -> cats vs dogs)
 N_TRAIN_PER_CLASS = None  # labelled training images per class, as in 05; None: 30 digits (template) or 1,000 (imagenet, as the lecture)
 N_VAL_PER_CLASS = None    # validation images per class, as in 05; None: 50 (template) or 200 (imagenet, as the lecture)
-N_TEST_PER_CLASS = None   # test images per class, used once at the end, as in 05; None: 100 (template) or 200 (imagenet)
-EPOCHS = 15               # fine-tuning epochs per run; each keeps its best validation epoch (lecture: 50, the last)
+N_TEST_PER_CLASS = None   # test images per class, used once at the end, as in 05; None: 100 (template) or 300 (imagenet)
+EPOCHS = 20               # fine-tuning epochs per run; each keeps its best validation epoch (lecture: 50, the last)
 LEARNING_RATE = 1e-2      # SGD learning rate of our main fine-tuning run (lecture: 1e-4, which is also run below)
 FINE_TUNE_FROM = None     # first trainable layer of the base; None: block5_conv1 (imagenet, the lecture's last block) or block2_conv1 (template: its last two of three blocks, see section 3)
 BAD_LEARNING_RATE = 0.3   # a far too large rate, to see what it does to the pretrained features
@@ -54,7 +54,7 @@ BN_EPOCHS = 3             # fine-tuning epochs of the base with batch normalizat
 HEAD_EPOCHS = 10          # epochs of the fresh heads that judge a base's features (section 5), and of 05's heads if missing
 BATCH_SIZE = 32           # lecture: 16
 AUGMENT = True            # lecture: True (augmented images while fine-tuning); gentler settings for digits, see below
-IMAGE_SIZE = 150          # imagenet path: CIFAR's 32x32 images are resized to this for VGG16 (lecture: 150x150)
+IMAGE_SIZE = 150          # imagenet path: the photos are loaded at IMAGE_SIZE x IMAGE_SIZE, as in 05 (lecture: 150x150)
 SEEDS = [42, 43, 44]      # one head per seed (from 05), and every compared fine-tuning run once per seed
 SEED = 42                 # which images go to training, validation and test (as in 05)
 
@@ -73,14 +73,14 @@ import keras
 from keras import layers
 from helpers import data, plots, stats, transfer
 from helpers.splits import show_splits
-from helpers.transfer import build_head, build_preprocess, load_task, loss_for, per_class_index, split_pool  # as in 05
+from helpers.transfer import build_head, build_preprocess, load_task, loss_for, make_splits, split_pool  # as in 05
 import json
 import time
 
 IMAGENET = PRETRAINED == "imagenet"
 n_train_per_class = N_TRAIN_PER_CLASS or (1000 if IMAGENET else 30)
 n_val_per_class = N_VAL_PER_CLASS or (200 if IMAGENET else 50)
-n_test_per_class = N_TEST_PER_CLASS or (200 if IMAGENET else 100)
+n_test_per_class = N_TEST_PER_CLASS or (300 if IMAGENET else 100)
 transfer.describe_pretrained(PRETRAINED)
 if IMAGENET:    # before the long cells: what this path costs on a CPU (measured with tools/measure_imagenet_cost.py)
     helpers.estimate.imagenet_cost_estimate(2 * n_train_per_class, 2 * n_val_per_class, IMAGE_SIZE,
@@ -89,7 +89,7 @@ if IMAGENET:    # before the long cells: what this path costs on a CPU (measured
 # %% [markdown]
 # ## 1. The same data and the same base as in 05
 #
-# Notebook 05 explains the two paths: `"imagenet"` is the lecture's VGG16 on cats and dogs, `"template"` (the offline default) is the course's small CNN pretrained on Fashion-MNIST, reused for digits. The cells below make the same training, validation and test images as 05, with the same seed and 05's functions, so that the heads 05 trained fit them. As in 05, every choice (which epoch to keep, which variant is better) is made on the validation images; the test images are used once, in section 7.
+# Notebook 05 explains the two paths: `"imagenet"` is the lecture's VGG16 on cats and dogs, `"template"` (the offline default) is the course's small CNN pretrained on Fashion-MNIST, reused for digits. The cells below make the same training, validation and test images as 05, with the same seed, 05's functions and 05's code (for the photos: training photos from `train/`, validation and test photos from `validation/`), so that the heads 05 trained fit them. As in 05, every choice (which epoch to keep, which variant is better) is made on the validation images; the test images are used once, in section 7.
 
 # %% tags=["nbval-ignore-output"]
 folder = data.artifacts_dir()
@@ -99,16 +99,16 @@ wanted = {"pretrained": PRETRAINED, "n_train_per_class": n_train_per_class, "n_v
           "n_test_per_class": n_test_per_class, "seed": SEED, "image_size": IMAGE_SIZE if IMAGENET else 28}
 fits = all(facts_05.get(k) == v for k, v in wanted.items())
 n_pool_per_class = facts_05["n_pool_per_class"] if fits else n_val_per_class + n_train_per_class   # 05's pool if it fits
-ds = load_task(PRETRAINED, n_pool_per_class, n_test_per_class, seed=SEED)   # 05's functions: the same images
+ds = load_task(PRETRAINED, seed=SEED, image_size=IMAGE_SIZE)   # 05's functions and code below: the same images
 print(ds.provenance)
 class_names, n_classes = ds.class_names, len(ds.class_names)
-x_pool, y_pool = ds.x_train.astype("float32"), ds.y_train
-train, val, rest = split_pool(y_pool, n_train_per_class, n_val_per_class, seed=SEED)
-test = per_class_index(ds.y_test, n_test_per_class, seed=SEED)
+x_pool, y_pool, train, val, rest, test, parts = make_splits(ds, IMAGENET, n_pool_per_class, n_train_per_class,
+                                                           n_val_per_class, n_test_per_class, seed=SEED)
 x_train, y_train = x_pool[train], y_pool[train]
 x_val, y_val = x_pool[val], y_pool[val]
 x_test, y_test = ds.x_test[test].astype("float32"), ds.y_test[test]
-show_splits("06", train=("pool", train), validation=("pool", val), test=("test split", test))
+show_splits("06", **parts)
+helpers.record("data", {"name": ds.name, "class_names": class_names})
 
 
 # %% [markdown]
@@ -494,17 +494,6 @@ for verdict in (bad_lr_verdict, bad_features_verdict):
 print(f"block moved (mean over seeds): SGD {LEARNING_RATE:g} {np.mean(runs['main']['moved']):.4f}, "
       f"SGD {BAD_LEARNING_RATE:g} {np.mean(runs['bad_lr']['moved']):.4f}")
 
-# %% tags=["nbval-ignore-output"]
-labels = {"lecture": "SGD 1e-4 (lecture)", "main": f"SGD {LEARNING_RATE:g}", "random_head": "random head",
-          "bad_lr": f"SGD {BAD_LEARNING_RATE:g}"}
-fig, ax = plt.subplots(figsize=(8, 4))
-plots.plot_seed_curves({labels[name]: [h.history["val_accuracy"] for h in runs[name]["histories"]] for name in labels},
-                       ax=ax, title="Fine-tuning runs compared")
-ax.axhline(np.mean(val_before), color="gray", ls=":", label="before fine-tuning (mean)")
-ax.legend(fontsize=8)
-plots.show("Line chart of validation accuracy per epoch for the four fine-tuning variants, with seed bands and a"
-           " dotted line for the accuracy before fine-tuning.")
-
 # %% [markdown]
 # ### 5.3 Keep the early blocks frozen
 #
@@ -602,7 +591,7 @@ print(f"BN template: trained on {bn_facts['source_data']}, {bn_facts['epochs']} 
 
 # %% tags=["nbval-ignore-output"]
 if IMAGENET:    # extra code: the digits of the template path, for the BN template
-    digits = load_task("template", n_val_per_class + 30, n_test_per_class, seed=SEED)
+    digits = load_task("template", seed=SEED)
     d_train, d_val, _ = split_pool(digits.y_train, 30, 50, seed=SEED)
     xb_train, yb_train, xb_val, yb_val = (digits.x_train[d_train], digits.y_train[d_train],
                                           digits.x_train[d_val], digits.y_train[d_val])
@@ -740,7 +729,7 @@ print(bn_verdict)
 # %% [markdown]
 # ## 7. Fine-tuning vs 05, on the test set
 #
-# Everything so far was chosen on the validation images. One more choice, made the same way: of the two SGD rates of section 4 (the lecture's 1e-4 and our `LEARNING_RATE`), the one with the better mean validation accuracy goes to the test. Then its fine-tuned models (one per seed) and the bottleneck heads they started from meet the test images, once.
+# Everything so far was chosen on the validation images. One more choice, made the same way: of the two SGD rates of section 4 (the lecture's 1e-4 and our `LEARNING_RATE`), the one with the better mean validation accuracy goes to the test. Then its fine-tuned models (one per seed) and the bottleneck heads they started from meet the test images, once. Each fine-tuned model started from the head of its own seed and is scored on the same test images, so the verdict compares them seed by seed (a paired t-test): what counts is how much fine-tuning changed each head, not how the heads of different seeds differ.
 
 # %% tags=["nbval-ignore-output"]
 before_model = build_model(SEEDS[0])          # a pretrained base and a trained head, not fine-tuned
@@ -753,8 +742,8 @@ chosen = max(["main", "lecture"], key=lambda name: np.mean(runs[name]["val"]))
 chosen_label = f"fine-tuned (SGD {LEARNING_RATE:g})" if chosen == "main" else "fine-tuned (SGD 1e-4, the lecture's rate)"
 print(f"chosen on validation: {chosen_label}")
 test_ft = [m.evaluate(x_test, y_test, verbose=0)[1] for m in runs[chosen]["models"]]
-test_verdict = stats.compare(chosen_label, test_ft, "bottleneck head (05)", test_before,
-                             what=f"test accuracy ({len(y_test):,} images)")
+test_verdict = stats.compare_paired(chosen_label, test_ft, "bottleneck head (05)", test_before,   # seed by seed
+                                    what=f"test accuracy ({len(y_test):,} images)")
 print(test_verdict)
 lecture_effects = [
     stats.lecture_effect("05.fine_tuning", "Fine-tuning the top of the pretrained base beats the bottleneck head "
@@ -766,15 +755,6 @@ lecture_effects = [
 helpers.record("lecture_effects", lecture_effects)
 with pd.option_context("display.width", 250, "display.max_colwidth", 110):
     display(stats.effects_table(lecture_effects))
-
-# %% tags=["nbval-ignore-output"]
-comparison = pd.DataFrame({
-    "validation accuracy": [str(stats.spread(val_before))] + [str(stats.spread(runs[n]["val"])) for n in labels],
-    "last block moved": ["0"] + [f"{np.mean(runs[n]['moved']):.4f}" for n in labels],
-    "fresh head on its features": [str(stats.spread(features["pretrained"]))] +
-                                  [str(stats.spread(features[n])) if n in features else "-" for n in labels],
-}, index=[f"bottleneck head ({head_source})"] + [f"fine-tuned: {labels[n]}" for n in labels])
-print(comparison.to_string())
 
 # %% [markdown]
 # In the lecture fine-tuning took VGG16 from about 90% to about 95% on cats vs dogs (validation accuracy, 50 epochs). On the template path expect much less: the head is already good, the last block holds few weights, a few hundred labelled digits carry little information to adapt them with, and training is short. The verdicts above say whether the gain is larger than the noise between seeds on this run.
@@ -795,27 +775,26 @@ print(comparison.to_string())
 peak_mb = helpers.peak_memory_mb()
 lecture = helpers.lecture_values("06")     # the lecture's numbers, settings and task, from data/lecture_values.json
 task = f"{'cats vs dogs' if IMAGENET else 'MNIST digits'} ({n_classes} classes, chance {1 / n_classes:.2f})"
-comparable = {entry.id: entry.comparable(IMAGENET, "MNIST digits",
-                                         ["the lecture's own photos; here CIFAR-10's 32x32 images, upscaled"])
-              for entry in lecture}
+epochs_of = {"before": facts_05["epochs"] if head_source == "trained in 05" else HEAD_EPOCHS, "fine_tune": EPOCHS}
+comparable = {entry.id: entry.comparable(IMAGENET, "MNIST digits", entry.smaller_setting(
+    len(train), epochs_of.get(entry.id, EPOCHS), "here the best validation epoch, scored on test images; the lecture's "
+    "last epoch, on validation images")) for entry in lecture}    # a setting smaller than the lecture's is named
 lecture.record(task=task, same_task=IMAGENET, comparable=comparable)   # for the results report
-summary = pd.DataFrame({
-    "this run": [task, PRETRAINED, f"{n_train_per_class} x {n_classes}", f"{len(SEEDS)}",
-                 helpers.lecture.run_text(test_before), helpers.lecture.run_text(test_ft), test_verdict.verdict,
-                 f"{trainable_after_freezing:,}", f"{peak_mb:.0f} MB"],
-    "lecture": [str(lecture.task), lecture.task.network, f"{lecture.task.train_per_class:,} x {lecture.task.classes}",
-                "1", lecture["before"].text, lecture["fine_tune"].text, "-",
-                f"{vgg_block5_trainable:,} + head (block 5)", "-"],
-    "comparable?": ["same task" if IMAGENET else "no: another task", "", "", "",
-                    comparable["before"], comparable["fine_tune"], "", "", ""],
-}, index=["task", "pretrained network", "labelled training images", "seeds", "bottleneck head (test acc.)",
-          f"{chosen_label} (test acc.)", "fine-tuned vs bottleneck on test",
-          "trainable parameters while fine-tuning", "peak memory of this notebook"])
+rows = {"task": (task, str(lecture.task), "same task" if IMAGENET else "no: another task"),
+        "pretrained network": (PRETRAINED, lecture.task.network, ""),
+        "labelled training images": (f"{n_train_per_class} x {n_classes}",
+                                     f"{lecture.task.train_per_class:,} x {lecture.task.classes}", ""),
+        "seeds": (f"{len(SEEDS)}", "1", ""),
+        "bottleneck head (test acc.)": (helpers.lecture.run_text(test_before), lecture["before"].text, comparable["before"]),
+        f"{chosen_label} (test acc.)": (helpers.lecture.run_text(test_ft), lecture["fine_tune"].text, comparable["fine_tune"]),
+        "fine-tuned vs bottleneck on test": (test_verdict.verdict, "-", ""),
+        "trainable parameters while fine-tuning": (f"{trainable_after_freezing:,}", f"{vgg_block5_trainable:,} + head (block 5)", ""),
+        "peak memory of this notebook": (f"{peak_mb:.0f} MB", "-", "")}
+summary = pd.DataFrame.from_dict(rows, orient="index", columns=["this run", "lecture", "comparable?"])
 print(summary.to_string())
 helpers.record("verdicts", {name: v.as_dict() for name, v in {
     "fine_tune": fine_tune_verdict, "random_head": random_head_verdict, "random_head_moved": random_head_moved,
-    "damage": damage_verdict,
-    "bad_lr": bad_lr_verdict, "bad_lr_features": bad_features_verdict,
+    "damage": damage_verdict, "bad_lr": bad_lr_verdict, "bad_lr_features": bad_features_verdict,
     "one_more_block": one_more_verdict, "bn": bn_verdict, "test": test_verdict}.items()})
 helpers.record("results", {
     "pretrained": PRETRAINED, "provenance": ds.provenance, "head_source": head_source, "seeds": SEEDS,

@@ -1,6 +1,7 @@
 """Small stand-ins for the downloadable files, in their real formats, and a registry for their checksums.
 
-The online paths (full MNIST, CIFAR-10, VGG16's ImageNet weights) can be exercised offline on these:
+The online paths (full MNIST, the cats vs dogs photos and VGG16's ImageNet weights of notebooks 05 and
+06's ImageNet path, and CIFAR-10, which the loaders still read) can be exercised offline on these:
 the loaders read them with the same code, and verify them against a registry override
 (`$CNN_COURSE_REGISTRY`, see `helpers.cache.load_registry`) that lists their own SHA-256.
 

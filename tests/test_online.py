@@ -3,8 +3,9 @@
 - the checksum registry override (`$CNN_COURSE_REGISTRY`): replaces digests, never skips them;
 - `make data` (`python -m helpers.data fetch` / `status`) against a local HTTP server on 127.0.0.1:
   verified arrivals, an interrupted transfer, a server that sends the wrong file;
-- notebook 02 on the full-MNIST branch, 05 and 06 on the ImageNet path (VGG16 at 32x32, a few cats
-  and dogs), reading the fabricated files from a temporary cache;
+- notebook 02 on the full-MNIST branch, 05 and 06 on the ImageNet path (VGG16 at 32x32, a few of the
+  fabricated cats vs dogs photos read with `image_dataset_from_directory`), reading the fabricated files
+  from a temporary cache;
 - the lecture-size time estimate (`helpers.estimate`).
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 
 import fabricate
 from helpers import cache, data, estimate
-from notebook_runs import NOTEBOOKS, execute, records
+from notebook_runs import NOTEBOOKS, assert_no_leaks, execute, records
 
 pytestmark = pytest.mark.xdist_group("online")
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,8 +313,25 @@ def test_02_on_the_full_mnist_branch(fabricated_env, tmp_path):
     assert rec["results"]                                     # the comparison table was recorded
 
 
-IMAGENET = dict(PRETRAINED="imagenet", N_TRAIN_PER_CLASS=4, N_VAL_PER_CLASS=3, N_TEST_PER_CLASS=3, EPOCHS=1,
+IMAGENET = dict(PRETRAINED="imagenet", N_TRAIN_PER_CLASS=4, N_VAL_PER_CLASS=3, N_TEST_PER_CLASS=5, EPOCHS=2,
                 HEAD_EPOCHS=1, IMAGE_SIZE=32, CURVE=[], SEEDS=[42], BATCH_SIZE=8)
+PHOTO_SOURCES = {"train": "train/", "validation": "validation/", "test": "validation/"}
+
+
+def check_photos(rec, nb, name):
+    """The fabricated cats vs dogs photos, read with image_dataset_from_directory and split as asked:
+    training photos from train/, validation and test photos from validation/, never the same photo."""
+    assert finished(nb)                                                   # every cell ran
+    assert rec["data"] == {"name": "Cats vs dogs photos", "class_names": ["cats", "dogs"]}
+    out = stdout_of(nb)
+    assert "Found 2000 files belonging to 2 classes." in out and "Found 1000 files belonging to 2 classes." in out
+    split = rec[f"split:{name}"]
+    assert {part: p["source"] for part, p in split.items()} == PHOTO_SOURCES
+    sizes = {part: sum(b - a for a, b in p["runs"]) for part, p in split.items()}
+    assert sizes == {"train": 2 * IMAGENET["N_TRAIN_PER_CLASS"], "validation": 2 * IMAGENET["N_VAL_PER_CLASS"],
+                     "test": 2 * IMAGENET["N_TEST_PER_CLASS"]}
+    assert_no_leaks(rec, at_least=1)                                      # validation and test share no photo
+    return split
 
 
 @pytest.fixture(scope="module")
@@ -342,23 +360,28 @@ def result_of(imagenet_runs, stem):
 
 
 @pytest.mark.notebook
-def test_04_on_the_imagenet_path(imagenet_runs):
+def test_05_on_the_imagenet_path(imagenet_runs):
     rec, nb = result_of(imagenet_runs, "05_bottleneck_features")
-    assert finished(nb)
+    check_photos(rec, nb, "05")
     results = rec["results"]
     assert results["pretrained"] == "imagenet"
-    assert str(imagenet_runs.cache) in results["provenance"] and "cats vs dogs" in results["provenance"]
+    photos = imagenet_runs.cache / "datasets" / "cats_and_dogs_filtered"
+    assert results["provenance"].startswith("Cats vs dogs photos: 2,000 train / 1,000 test images (32, 32, 3)")
+    assert str(photos) in results["provenance"] and "validation/" in results["provenance"]
+    assert results["n_classes"] == 2 and results["head_params"] == HEAD_32    # Dense(1, sigmoid): the binary path
+    assert results["split_sizes"] == {"train": 8, "validation": 6, "test": 10}
     assert results["features_shape"] == [1, 1, 512]           # VGG16's bottleneck for 32x32 images
+    assert "CIFAR" not in stdout_of(nb)
     assert sorted(p.name for p in imagenet_runs.artifacts.glob("imagenet_head*.weights.h5"))
 
 
 @pytest.mark.notebook
-def test_05_on_the_imagenet_path_loads_the_head_04_saved(imagenet_runs):
-    result_of(imagenet_runs, "05_bottleneck_features")
+def test_06_on_the_imagenet_path_uses_05s_photos_and_loads_the_head_05_saved(imagenet_runs):
+    rec_05, _ = result_of(imagenet_runs, "05_bottleneck_features")
     rec, nb = result_of(imagenet_runs, "06_fine_tuning")
-    assert finished(nb)
+    assert check_photos(rec, nb, "06") == rec_05["split:05"]               # the very same photos as 05
     results = rec["results"]
-    assert results["pretrained"] == "imagenet" and str(imagenet_runs.cache) in results["provenance"]
+    assert results["pretrained"] == "imagenet" and results["provenance"] == rec_05["results"]["provenance"]
     assert results["head_source"] == "trained in 05"
     assert results["trainable_before_freezing"] == VGG16_BASE + HEAD_32
     assert results["first_trainable_layer"] == 15                        # block5_conv1

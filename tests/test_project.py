@@ -152,9 +152,10 @@ def definitions(source: str) -> dict[str, str]:
 
 
 SHARED = [("03_dropout_batch_norm", "helpers.timing", ["EpochTimer"]),
-          ("05_bottleneck_features", "helpers.transfer", ["build_template_cnn", "load_task", "per_class_index", "split_pool",
-                                                          "build_preprocess", "output_layer", "loss_for", "build_head",
-                                                          "digit_augmentation"]),
+          ("05_bottleneck_features", "helpers.transfer", ["build_template_cnn", "load_photos", "load_task",
+                                                          "per_class_index", "split_pool", "build_preprocess",
+                                                          "output_layer", "loss_for", "build_head",
+                                                          "digit_augmentation", "make_splits"]),
           ("06_fine_tuning", "helpers.transfer", ["freeze_before", "build_template_bn_cnn"])]
 
 

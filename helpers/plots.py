@@ -307,3 +307,25 @@ def show(*alt: str) -> None:
         display({"text/html": f'<img src="data:image/png;base64,{png}" alt="{html.escape(text, quote=True)}"/>',
                  "text/plain": f"[figure: {text}]"}, raw=True)
         plt.close(figure)
+
+
+def show_heatmaps(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str], title: str,
+                  ncols: int = 8) -> plt.Figure:
+    """Images in a row with a heat map (values 0..1, any size: stretched to the image) drawn over each."""
+    n = len(images)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.8 * nrows + 0.5), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k >= n:
+            continue
+        img = np.asarray(images[k]).astype("float32")
+        img = img[..., 0] if img.shape[-1] == 1 else img / max(float(img.max()), 1.0)
+        height, width = img.shape[:2]
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
+        ax.imshow(heatmaps[k], cmap="jet", alpha=0.45, extent=(-0.5, width - 0.5, height - 0.5, -0.5),
+                  interpolation="bilinear", vmin=0, vmax=1)
+        ax.set_title(titles[k], fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

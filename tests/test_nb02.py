@@ -88,6 +88,8 @@ def test_results_at_defaults(executed):
     # early stopping chose: the dense net's kept epoch is not its last one
     assert results["dense 784-32-10"]["chosen epoch"] < 150
     assert rec["small_cnn"]["validation_accuracy"] > 0.4
+    # one training step by hand (GradientTape, SGD's rule) is the step train_on_batch takes
+    assert rec["training_step"]["rule_difference"] < 1e-6 and rec["training_step"]["train_on_batch_difference"] < 1e-5
     # the grid search ran over the notebook's grid, with folds that see every class
     assert set(rec["grid"]["best_params"]) == {"epochs", "model__hidden_size"}
     assert rec["grid"]["best_params"]["epochs"] in [1, 3] and rec["grid"]["best_params"]["model__hidden_size"] in [32, 256]

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from helpers import stats
+from helpers.data import fashion_mnist_available
 from notebook_runs import (assert_no_leaks, assert_verdicts_consistent, checked_cell_count,
                            checked_cell_differences, records, run_parameter_check, stored)
 
@@ -12,7 +13,7 @@ pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("nb03")]
 STEM = "03_dropout_batch_norm"
 DEFAULT_SEEDS = [42, 43, 44]
 # another seed and split, small sizes: every verdict must still be the one its numbers give
-SMALL = dict(SEED=7, SEEDS=[7, 8], N_TRAIN=300, N_VAL=150, N_TEST=200, N_OVERFIT=150, DENSE_EPOCHS=3, EPOCHS=2)
+SMALL = dict(DATASET="fashion_mnist" if fashion_mnist_available() else "mnist", SEED=7, SEEDS=[7, 8], N_TRAIN=300, N_VAL=150, N_TEST=200, N_OVERFIT=150, DENSE_EPOCHS=3, EPOCHS=2)
 # one seed: no verdict may be declared, and no spread may print as "nan"
 DEGENERATE = dict(SEED=3, SEEDS=[3], N_TRAIN=200, N_VAL=100, N_TEST=100, N_OVERFIT=100, DENSE_EPOCHS=2, EPOCHS=2)
 

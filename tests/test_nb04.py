@@ -4,6 +4,8 @@ import math
 
 import pytest
 
+from helpers.data import fashion_mnist_available
+
 from notebook_runs import (assert_no_leaks, checked_cell_count, checked_cell_differences, records,
                            run_parameter_check, stored)
 
@@ -12,7 +14,7 @@ STEM = "04_improving_models"
 DEFAULTS = dict(N_TRAIN=1500, EPOCHS=6, BATCH_SIZE=64, SEEDS=[42, 43, 44], WIDTHS=[32, 128, 512], DEPTHS=[1, 2, 3],
                 ACTIVATIONS=["relu", "elu", "selu"], OPTIMIZERS=["SGD", "Adam"], LEARNING_RATES=[1e-3, 1e-2, 1e-1],
                 BATCH_SIZES=[16, 64, 256])
-SMALL = dict(SEED=7, SEEDS=[7, 8], N_TRAIN=300, N_VAL=150, N_TEST=200, EPOCHS=2, WIDTHS=[16], DEPTHS=[1, 2],
+SMALL = dict(DATASET="fashion_mnist" if fashion_mnist_available() else "mnist", SEED=7, SEEDS=[7, 8], N_TRAIN=300, N_VAL=150, N_TEST=200, EPOCHS=2, WIDTHS=[16], DEPTHS=[1, 2],
              ACTIVATIONS=["selu"], OPTIMIZERS=["Adam"], LEARNING_RATES=[1e-2], BATCH_SIZES=[32, 64])
 EXPERIMENTS = ["width", "depth", "penalty", "downsampling", "activation", "optimizer", "batch size"]
 

@@ -77,6 +77,8 @@ import time
 # %% [markdown]
 # ## 1. Keras layers: `Conv2D` and `Dense`
 #
+# > **Then and now: the tools.** The lecture's slides import from TensorFlow, `from tensorflow.keras import layers` ("← use this"), when Keras was TensorFlow's high-level API and the standalone `keras` package of Keras 2 was being retired. Keras 3 turned that around: it is again a standalone package, `import keras`, and runs the same model code on one of three *backends* — TensorFlow, JAX or PyTorch — chosen with the `KERAS_BACKEND` environment variable before Keras is imported. These notebooks write `import keras` and `from keras import layers`; the set-up cell prints which backend ran them. `tensorflow.keras` still works with TensorFlow 2.16+, where it *is* Keras 3.
+#
 # A Keras model is a stack of **layers**; each layer holds its weights and knows how to turn an input tensor into an output tensor. The two we need first, with the lecture's arguments:
 #
 # * `Conv2D(filters=32, kernel_size=3, strides=1, padding='valid', activation='relu')`: 32 filters of 3×3, moved one pixel at a time, no zero padding (so a 28×28 image shrinks to 26×26), followed by a ReLU.
@@ -316,6 +318,34 @@ ax.set_ylabel("accuracy")
 ax.legend(["training", "validation"])
 ax.xaxis.get_major_locator().set_params(integer=True)   # whole epochs on the x axis
 plots.show("Line chart of the dense network's training and validation accuracy for each epoch.")
+
+# %% [markdown]
+# **What `fit` does for each batch: one training step by hand.** Forward propagation computes the predictions and the loss of a batch; backward propagation computes the gradient of the loss with respect to every weight (automatic differentiation: TensorFlow's `GradientTape` records the forward pass and plays it back in reverse); the optimizer then moves each weight against its gradient, for plain SGD `w ← w − learning_rate · gradient`. Below, one step by hand on one batch, next to Keras' own `train_on_batch` on a twin with the same starting weights:
+
+# %% tags=["nbval-check-output"]
+keras.utils.set_random_seed(SEED)
+step_model, twin = keras.models.clone_model(model_a), keras.models.clone_model(model_a)   # section 3's dense net
+twin.set_weights(step_model.get_weights())                  # the same starting point
+x_batch, y_batch = x_tr_flat[:BATCH_SIZE], y_tr_onehot[:BATCH_SIZE]
+loss_fn, learning_rate = keras.losses.CategoricalCrossentropy(), 0.1
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y_batch, step_model(x_batch, training=True))           # forward propagation
+    gradients = tape.gradient(loss, step_model.trainable_weights)              # backward propagation
+    before = [w.numpy().copy() for w in step_model.trainable_weights]
+    keras.optimizers.SGD(learning_rate=learning_rate).apply(gradients, step_model.trainable_weights)   # the update
+    rule = max(float(np.abs(w.numpy() - b + learning_rate * g.numpy()).max())     # w - (b - lr * g)
+               for w, b, g in zip(step_model.trainable_weights, before, gradients))
+    twin.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss=loss_fn)
+    twin.train_on_batch(x_batch, y_batch)                                      # Keras' own step
+    same = max(float(np.abs(a - b).max()) for a, b in zip(step_model.get_weights(), twin.get_weights()))
+    print(f"loss on the batch before the step: {float(loss):.2f}")
+    print(f"every weight moved by exactly -learning_rate x its gradient: {rule < 1e-6}")
+    print(f"by hand and train_on_batch took the same step: {same < 1e-5}")
+    helpers.record("training_step", {"rule_difference": rule, "train_on_batch_difference": same})
+else:   # JAX and PyTorch have their own gradient functions (jax.grad, loss.backward()); the rule is the same
+    print(f"this cell shows TensorFlow's GradientTape; the backend here is {keras.backend.backend()}")
 
 # %% [markdown]
 # ## 6. One-hot or sparse labels: the same training

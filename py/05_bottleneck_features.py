@@ -545,6 +545,37 @@ print(transfer_verdict)
 # %% [markdown]
 # The head starts from features that already separate the classes, while the scratch model has to build them up from pixels: compare the two curves from their first epochs. Notebook 06 puts these trained heads back on top of the base and fine-tunes both, so we save their weights, one file per seed, and the settings they belong to, so that 06 can tell whether they fit its own.
 
+# %% [markdown]
+# ### Where does the trained network look? Grad-CAM
+#
+# What does the trained classifier (base and head) look at? **Grad-CAM** (Selvaraju et al., 2017): weight each feature map of the last convolution by the gradient of the predicted class's score (averaged over the map), and add the maps up. Where the sum is large, the image pushed the network towards its answer. For a few validation images, with the first seed's head:
+
+# %% tags=["nbval-ignore-output"]
+last_conv = "block5_conv3" if IMAGENET else "block3_conv1"     # the last convolution of the base
+conv_and_features = keras.Model(base.inputs, [base.get_layer(last_conv).output, base.output])
+classifier_head, images = head_runs[0][0], x_val[:8]      # the first seed's head, eight validation images
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        maps, features = conv_and_features(preprocess(images))
+        probabilities = classifier_head(features, training=False)
+        if n_classes == 2:    # one sigmoid unit p: the predicted class's score is p or 1 - p
+            probabilities = keras.ops.concatenate([1 - probabilities, probabilities], axis=-1)
+        predicted, score = keras.ops.argmax(probabilities, axis=-1), keras.ops.max(probabilities, axis=-1)
+    weights = keras.ops.mean(tape.gradient(score, maps), axis=(1, 2))               # one weight per feature map
+    cam = keras.ops.relu(keras.ops.einsum("bhwc,bc->bhw", maps, weights)).numpy()
+    cam = cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)               # 0..1 per image
+    plots.show_heatmaps(images, cam, [f"{class_names[int(p)]} (true {class_names[int(t)]})"
+                                      for p, t in zip(np.asarray(predicted), y_val[:8])],
+                        title=f"Grad-CAM on {last_conv}: where the prediction came from")
+    plots.show(f"A row of eight validation images, each overlaid with a Grad-CAM heat map from {last_conv} and "
+               "titled with the predicted and the true class.")
+else:   # the same with jax.grad or torch's autograd; the recipe does not change
+    print(f"Grad-CAM here uses TensorFlow's GradientTape; the backend is {keras.backend.backend()}")
+
+# %% [markdown]
+# Look for warm regions on the strokes that tell a digit from its neighbours, or on a pet's face rather than the background: a map that lights up the background hints at a shortcut. The map is as coarse as the last convolution's feature maps.
+
 # %% tags=["nbval-ignore-output"]
 for seed, (model, _, _) in zip(SEEDS, head_runs):
     model.save_weights(folder / f"{PRETRAINED}_head_seed{seed}.weights.h5")
@@ -689,19 +720,13 @@ if CURVE:
     print(f"Transfer was ahead of scratch (beyond the noise between seeds) at {by_verdict[stats.AHEAD]} labelled "
           f"images per class, within noise at {by_verdict[stats.NOISE]}, behind at {by_verdict[stats.BEHIND]}"
           + (f"; with one seed no verdict at {by_verdict[stats.UNKNOWN]}" if by_verdict[stats.UNKNOWN] else "") + ".")
-    sizes = list(curve_scores)
-    for i, name in enumerate(["scratch", "bottleneck"]):
-        means = [np.mean(scores[i]) for scores in curve_scores.values()]
-        rose = [f"{a}->{b}" for a, b, ma, mb in zip(sizes, sizes[1:], means, means[1:]) if mb > ma]
-        print(f"{name}: the mean rose from one size to the next at {rose or 'none of the steps'} "
-              f"(of {len(sizes) - 1} steps; single steps are not checked against the noise)")
     gains = {n: v.diff for n, v in curve_verdicts.items()}
     print(f"the gain of transfer was largest at {max(gains, key=gains.get)} labelled images per class")
 
 # %% [markdown]
-# **Reading the curve.** The gap between the two curves is what the pretrained features are worth; the lines above say, for this run, where each model improved and where the gap was largest. The usual expectation: with a handful of labels per class the scratch model has almost nothing to learn its filters from, while the pretrained filters are already there, so transfer should pay most there (though with very few labels the head may be starved too). As labels grow the gap can shrink or turn, because the scratch model learns filters made for the target images while the template's were made for clothes (add larger numbers to `CURVE`, up to what the pool holds after the validation images are set aside, to see where the two meet on this path). The template path has a handicap the lecture's does not: Fashion-MNIST is further from digits than ImageNet is from cats and dogs, so do not expect the lecture's jump (74–78% → about 90%) at every size. The verdicts printed above come from the spread between seeds, so they say what this run supports and nothing more.
+# **Reading the curve.** The gap between the two curves is what the pretrained features are worth; the lines above say, for this run, where the gap was largest. The usual expectation: with a handful of labels per class the scratch model has almost nothing to learn its filters from, while the pretrained filters are already there, so transfer should pay most there (though with very few labels the head may be starved too). As labels grow the gap can shrink or turn, because the scratch model learns filters made for the target images while the template's were made for clothes (add larger numbers to `CURVE`, up to what the pool holds after the validation images are set aside, to see where the two meet on this path). The template path has a handicap the lecture's does not: Fashion-MNIST is further from digits than ImageNet is from cats and dogs, so do not expect the lecture's jump (74–78% → about 90%) at every size. The verdicts printed above come from the spread between seeds, so they say what this run supports and nothing more.
 #
-# *Going further.* Set `AUGMENT_FLIP = True` on the digit path and re-run section 3: what happens to the augmented scratch model? Then look for a milder augmentation for digits (smaller rotations and shifts, no flip) that is ahead of the un-augmented model at 30 labels per class, over several seeds.
+# *Going further.* Set `AUGMENT_FLIP = True` on the digit path and re-run section 3: what happens to the augmented scratch models?
 
 # %% [markdown]
 # ## 7. The test set, used once

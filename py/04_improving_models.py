@@ -156,6 +156,22 @@ def dense_net(width=128, depth=2, regularizer=None):
 
 experiment("width", {f"{w} units": (lambda w=w: dense_net(width=w)) for w in WIDTHS})
 
+# %% [markdown]
+# ### ✏️ Exercise 1 — parameters of a deeper net
+#
+# Before the depth experiment runs: how many parameters does `dense_net(depth=3)` have (784 inputs, three hidden layers of 128 units, 10 outputs)? Remember the biases.
+
+# %% tags=["nbval-ignore-output"]
+answer = ...   # a whole number
+
+# %% tags=["nbval-check-output"]
+helpers.check("parameters of dense_net(depth=3)", answer, dense_net(depth=3).count_params(),
+              hint="a Dense layer with n inputs and m units has n*m + m parameters; the hidden layers after the first have 128 inputs")
+
+# %% tags=["solution", "nbval-check-output"]
+answer = (784 * 128 + 128) + 2 * (128 * 128 + 128) + (128 * 10 + 10)
+helpers.check("parameters of dense_net(depth=3)", answer, dense_net(depth=3).count_params())
+
 # %% tags=["nbval-ignore-output"]
 experiment("depth", {f"{d} hidden layer{'s' * (d > 1)}": (lambda d=d: dense_net(depth=d)) for d in DEPTHS})
 
@@ -215,6 +231,24 @@ def multiplications(model):
 for label, downsample in [("max pooling", "pool"), ("stride 2", "stride")]:
     model = cnn_small(downsample)
     print(f"{label:12s}: {model.count_params():>6,} parameters | {multiplications(model):>9,} multiplications per image")
+
+# %% [markdown]
+# ### ✏️ Exercise 2 — what reaches the dense layer
+#
+# With **16** filters in each of the two convolutions and stride 2 instead of pooling, how many numbers does `Flatten` hand to the dense layer for one 28×28 image? Use (W − F + 2P)/S + 1 from notebook 01, rounding down.
+
+# %% tags=["nbval-ignore-output"]
+answer = ...   # a whole number
+
+# %% tags=["nbval-check-output"]
+strided16 = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(16, 3, strides=2),
+                              layers.Conv2D(16, 3, strides=2), layers.Flatten()])
+helpers.check("features after Flatten, 16 filters, stride 2", answer, int(strided16(np.zeros((1, 28, 28, 1), "float32")).shape[-1]),
+              hint="28 -> floor((28 - 3) / 2) + 1 = 13 -> floor((13 - 3) / 2) + 1 = 6; then 6 x 6 x filters")
+
+# %% tags=["solution", "nbval-check-output"]
+answer = 6 * 6 * 16
+helpers.check("features after Flatten, 16 filters, stride 2", answer, int(strided16(np.zeros((1, 28, 28, 1), "float32")).shape[-1]))
 
 # %% tags=["nbval-ignore-output"]
 experiment("downsampling", {"max pooling": cnn_small, "stride 2": lambda: cnn_small("stride")})
@@ -295,7 +329,7 @@ experiment("batch size", {f"batch {b}": (dense_net, {"batch_size": b, "epochs": 
 print("updates in each run:", {f"batch {b}": batch_epochs[b] * math.ceil(len(x_fit) / b) for b in BATCH_SIZES})
 
 # %% [markdown]
-# ### ✏️ Exercise 1 — updates per epoch
+# ### ✏️ Exercise 3 — updates per epoch
 #
 # How many weight updates does the optimizer make in one epoch over the `N_TRAIN` training images with the first batch size in `BATCH_SIZES`? Compute it from the number of training images and the batch size (the last batch may be smaller than the others).
 

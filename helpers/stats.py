@@ -304,6 +304,20 @@ def lecture_effect(effect_id: str, claim: str, comparison: Comparison, expected:
     return entry
 
 
+def show_effects(effects: Sequence[dict]) -> None:
+    """Record a notebook's `lecture_effects` (for the tests and the report) and show them as a table."""
+    from IPython.display import display
+
+    from .record import record
+
+    record("lecture_effects", list(effects))
+    table = effects_table(effects)
+    import pandas as pd
+
+    with pd.option_context("display.width", 250, "display.max_colwidth", 110):
+        display(table)
+
+
 def effects_table(effects: Sequence[dict]):
     """The lecture's claims next to this run's verdicts, as a pandas table for the summary."""
     import pandas as pd

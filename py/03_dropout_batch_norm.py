@@ -638,12 +638,7 @@ lecture_effects = [
     stats.lecture_effect("03.batch_norm", "Batch normalization speeds up learning: cnn_small_bn is ahead of "
                          "cnn_small after the first epoch", bn_verdicts["cnn_small_bn: epoch 1"], expected="ahead"),
 ]
-helpers.record("lecture_effects", lecture_effects)
-for effect in lecture_effects:
-    print(f"{effect['id']}: {effect['sentence']}" + (f" Beside it, with no expected direction: {effect['beside']['sentence']}"
-                                                    if "beside" in effect else ""))
-with pd.option_context("display.width", 250, "display.max_colwidth", 110):
-    display(stats.effects_table(lecture_effects))
+stats.show_effects(lecture_effects)     # recorded for the tests and the report, shown as a table
 
 # %% [markdown]
 # The lecture's own models, this run next to the lecture. The lecture quotes no accuracies for these models — only settings and remarks — so the last column says what it reported; this run's numbers are **test** accuracies (mean ± sd over the seeds), on a much smaller training set. For the lecture's settings use `N_TRAIN = 3500, N_VAL = 500, EPOCHS = 20, DENSE_EPOCHS = 20` (offline) or, with full MNIST cached, `N_TRAIN = 54000, N_VAL = 6000, N_OVERFIT = 54000, N_TEST = 10000` — hours on a laptop CPU.

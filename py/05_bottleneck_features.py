@@ -84,7 +84,7 @@ if IMAGENET:    # before the long cells: what this path costs on a CPU (measured
 # %% [markdown]
 # ## 1. Two paths to the same lesson
 #
-# The lecture's experiment needs two downloads: VGG16's ImageNet weights and the cats-and-dogs photos (here the subset of Kaggle's Dogs vs. Cats photos that TensorFlow's transfer-learning tutorial uses, the same kind of photos as the lecture's). With `PRETRAINED = "imagenet"` this notebook runs exactly that, once `make data` has fetched the files; without them it stops at the data cell with a message saying how to get them. Offline, the same ideas run on a smaller pair: a **template CNN** that this course pretrained on all 60,000 Fashion-MNIST images (clothes, shoes and bags; `tools/train_template.py` retrains it, `data/template_cnn.json` records how), reused for handwritten **digits** from MNIST. Both are real transfer learning: a network trained on a large *source* data set gives its convolutional base to a different *target* task that has few labels. The differences are of scale. VGG16's base has 14.7 million parameters learned from 1.2 million photos, which include many breeds of dogs and cats; the template's base has under a hundred thousand (counted in section 4) learned from small grey pictures of clothing, which look less like digits than ImageNet's photos look like these pets. So the gains need not be alike on the two paths: read every number below as *this* path's result.
+# The lecture's experiment needs two downloads: VGG16's ImageNet weights and cats-and-dogs photos (the subset of Kaggle's Dogs vs. Cats used by TensorFlow's transfer-learning tutorial). With `PRETRAINED = "imagenet"` this notebook runs exactly that once `make data` has fetched the files; without them it stops at the data cell and says how to get them. Offline, the same ideas run on a smaller pair: a **template CNN** that this course pretrained on all 60,000 Fashion-MNIST images (clothes, shoes and bags; `tools/train_template.py` retrains it), reused for handwritten **digits**. Both are transfer learning: a network trained on a large *source* data set lends its convolutional base to a *target* task with few labels. The scale differs: VGG16's base has 14.7 million parameters learned from 1.2 million photos, many of them dogs and cats; the template's has under a hundred thousand, learned from clothing, which looks less like digits than ImageNet looks like pets. Read every number below as *this* path's result.
 #
 # **Why 30 digits per class on the offline path.** Transfer learning pays where the lecture used it: a related source task with many labels, a target task with few. At 30 labelled digits per class a convnet trained from scratch has too little to learn its filters from, while the template's pretrained filters are already there, so the bottleneck head has the advantage the lecture describes. With more labels the condition weakens: the scratch model learns filters made for digits, the template's were made for clothes, and the two meet (section 6 draws that curve; add larger numbers to `CURVE` to see where). Fine-tuning (notebook 06) starts from these same 30 images per class.
 
@@ -238,7 +238,7 @@ plots.show("A grid of four training images in rows, each followed by seven rando
            "(the lecture's augmentation): turned, shifted, sheared and zoomed.")
 
 # %% [markdown]
-# **A flip is not always harmless.** A cat seen in a mirror is still a cat, so the lecture flips its photos. A mirrored 2, 3, 4, 7 or 9 is no longer a digit anyone writes, so on the digit path `AUGMENT_FLIP` defaults to `False`. Augmentations must keep the label true, and which ones do depends on the images: a 40° turn makes some 6s look like 9s and some 1s like 7s, and a 20% shift can push a digit's stroke off a 28×28 image. So on the digit path a third arm uses `digit_augmentation()`: turns of up to 8°, shifts and zooms of up to 8%, and black (the background's colour) where pixels move in. The lecture's augmentation stays as the cautionary arm.
+# **A flip is not always harmless.** A mirrored cat is still a cat, so the lecture flips its photos; a mirrored 2, 3, 4, 7 or 9 is no digit anyone writes, so on the digit path `AUGMENT_FLIP` defaults to `False`. Augmentations must keep the label true: a 40° turn makes some 6s look like 9s, and a 20% shift can push a stroke off a 28×28 image. So the digit path adds an arm with `digit_augmentation()`: turns up to 8°, shifts and zooms up to 8%, black where pixels move in. The lecture's augmentation stays as the cautionary arm.
 
 # %% tags=["nbval-ignore-output"]
 mirrored = np.flip(x_train[:8], axis=2)          # what RandomFlip("horizontal") does to half of the images
@@ -351,7 +351,7 @@ for arm, runs in scratch_runs.items():   # extra code: still improving at the en
           f"{'still falling' if slope < 0 else 'no longer falling'} ({slope:+.4f} per epoch, mean over seeds)")
 
 # %% [markdown]
-# Two forces pull against each other. Augmentation makes the task harder, so a short training may not have caught up by its last epoch; and it fights over-fitting, which pays with few images and long training. The lecture's 74–78% for cats and dogs came after 50 epochs on 2,000 photos, where over-fitting is the bigger danger. The verdicts above say which force won on this run; the slopes say which models were still learning. On the digit path at the defaults (30 images per class, 30 epochs, about 300 weight updates) the augmented model is still learning when training stops: an augmentation that suits the digits needs more updates than that before its validation loss drops below the un-augmented model's (on this path, with three seeds, we measured the cross-over after about 80 epochs: try `EPOCHS = 100`, about two minutes more on a laptop CPU), while the lecture's augmentation, too strong for 28×28 digits, stays behind. Which variant goes on is decided on the validation images, by the mean over seeds; the comparisons below use that one.
+# Two forces pull against each other. Augmentation makes the task harder, so a short training may not have caught up by its last epoch; and it fights over-fitting, which pays with few images and long training (the lecture's 74–78% came after 50 epochs on 2,000 photos). The verdicts above say which force won on this run, the slopes which models were still learning. On the digit path at the defaults (30 images per class, 30 epochs, about 300 weight updates) the augmented model is still learning when training stops: we measured its validation loss dropping below the un-augmented model's only after about 80 epochs (three seeds; try `EPOCHS = 100`, two minutes more), while the lecture's augmentation, too strong for 28×28 digits, stays behind. The variant that goes on is chosen on validation, by the mean over seeds.
 
 # %% tags=["nbval-ignore-output"]
 augment_best = max(augmentations, key=lambda arm: np.mean(best_val[arm]))
@@ -670,7 +670,7 @@ print(f"\nImages sent through the base: {n_seen:,} for bottleneck features, {EPO
       f"Time: end to end takes {timing.iloc[4] / timing.iloc[3]:.1f}x the bottleneck time on this path.")
 
 # %% [markdown]
-# How much this saves depends on how expensive the base is. VGG16 at 150×150 needs about 7 billion multiply-adds per image, a thousand times the template's 7 million; there the passes through the base dominate everything, and one pass instead of fifty turns hours into minutes on a CPU. The template is so cheap that a large share of every training step is fixed overhead, the same with or without the base, so on this path the time ratio is much smaller than the ratio of image counts: the image counts are the lesson, the seconds this path's fact. The price of bottleneck features: no augmentation (each image has exactly one feature vector), and a base that cannot adapt to the new images. Notebook 06 removes the second limit.
+# How much this saves depends on the base. VGG16 at 150×150 needs about 7 billion multiply-adds per image, a thousand times the template's 7 million; there the passes through the base dominate, and one pass instead of fifty turns hours into minutes on a CPU. The template is so cheap that much of every step is fixed overhead, so here the time ratio is far smaller than the ratio of image counts: the counts are the lesson, the seconds this path's fact. The price of bottleneck features: no augmentation (one feature vector per image), and a base that cannot adapt. Notebook 06 removes the second limit.
 
 # %% [markdown]
 # ## 6. How many labels does transfer learning save? (beyond the lecture)
@@ -724,7 +724,7 @@ if CURVE:
     print(f"the gain of transfer was largest at {max(gains, key=gains.get)} labelled images per class")
 
 # %% [markdown]
-# **Reading the curve.** The gap between the two curves is what the pretrained features are worth; the lines above say, for this run, where the gap was largest. The usual expectation: with a handful of labels per class the scratch model has almost nothing to learn its filters from, while the pretrained filters are already there, so transfer should pay most there (though with very few labels the head may be starved too). As labels grow the gap can shrink or turn, because the scratch model learns filters made for the target images while the template's were made for clothes (add larger numbers to `CURVE`, up to what the pool holds after the validation images are set aside, to see where the two meet on this path). The template path has a handicap the lecture's does not: Fashion-MNIST is further from digits than ImageNet is from cats and dogs, so do not expect the lecture's jump (74–78% → about 90%) at every size. The verdicts printed above come from the spread between seeds, so they say what this run supports and nothing more.
+# **Reading the curve.** The gap between the curves is what the pretrained features are worth. With a handful of labels per class the scratch model has almost nothing to learn its filters from, while the pretrained filters are already there, so transfer should pay most there (though with very few labels the head may be starved too). As labels grow the gap can shrink or turn: the scratch model learns filters made for digits, the template's were made for clothes (add larger numbers to `CURVE` to see where they meet). Fashion-MNIST is further from digits than ImageNet is from pets, so do not expect the lecture's jump (74–78% → about 90%) at every size; the verdicts say what this run supports and nothing more.
 #
 # *Going further.* Set `AUGMENT_FLIP = True` on the digit path and re-run section 3: what happens to the augmented scratch models?
 
@@ -755,9 +755,7 @@ lecture_effects = [
     stats.lecture_effect("04.transfer", "Bottleneck features of a pretrained network beat a convnet trained from "
                          "scratch on few labelled images", transfer_verdict, expected="ahead", beside=test_verdict),
 ]
-helpers.record("lecture_effects", lecture_effects)
-with pd.option_context("display.width", 250, "display.max_colwidth", 110):
-    display(stats.effects_table(lecture_effects))
+stats.show_effects(lecture_effects)     # recorded for the tests and the report, shown as a table
 
 # %% [markdown]
 # ## Summary
@@ -777,13 +775,9 @@ peak_mb = helpers.peak_memory_mb()
 lecture = helpers.lecture_values("05")     # the lecture's numbers, settings and task, from data/lecture_values.json
 task = f"{'cats vs dogs' if IMAGENET else 'MNIST digits'} ({n_classes} classes, chance {1 / n_classes:.2f})"
 same_task = IMAGENET
-comparable = {}
-for entry in lecture:                      # as in 02: a setting smaller than the lecture's is named
-    smaller = [f"{n:,} vs {said:,} {what}" for n, said, what in [(len(train), entry.images, "training images"),
-                                                                 (EPOCHS, entry.epochs, "epochs")] if said and n < said]
-    comparable[entry.id] = entry.comparable(same_task, "MNIST digits", [f"smaller setting ({', '.join(smaller)})"]
-                                            if smaller else ["here the epoch kept on validation, scored on test images; "
-                                                             "the lecture's last epoch, on validation images"])
+comparable = {entry.id: entry.comparable(same_task, "MNIST digits", entry.smaller_setting(
+    len(train), EPOCHS, "here the epoch kept on validation, scored on test images; the lecture's last epoch, on "
+    "validation images")) for entry in lecture}    # a setting smaller than the lecture's is named
 lecture.record(task=task, same_task=same_task, comparable=comparable)   # for the results report
 summary = pd.DataFrame({
     "this run": [task, PRETRAINED, f"{n_train_per_class} x {n_classes}", f"{len(SEEDS)}",

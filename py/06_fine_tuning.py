@@ -229,7 +229,7 @@ print(f"layer 15 is {vgg.layers[15].name}; trainable parameters in the base: {vg
       f"of {vgg.count_params():,}")
 
 # %% [markdown]
-# Now the lecture's line. Its 25 most likely counted the layers of an older, hand-written VGG16 with a padding layer before every convolution; Keras 3's VGG16 has none. Put the base (block 5 trainable, as we just left it) and the lecture's head in one model: we mean to train block 5 and the head. But a model that contains the base as **one** layer has only a handful of entries in `model.layers`, and `[:25]` is all of them: the base, block 5 included, *and the head* are frozen, and training would change nothing. (Building the model as `Model(inputs=vgg.input, outputs=head(vgg.output))` instead gives 20 layers, and `[:25]` still freezes them all.)
+# Now the lecture's line. Its 25 probably counted an older, hand-written VGG16 with a padding layer before every convolution; Keras 3's has none. Put the base (block 5 trainable) and the lecture's head in one model: a model that contains the base as **one** layer has only a handful of entries in `model.layers`, and `[:25]` is all of them, so the base *and the head* are frozen and training changes nothing. (`Model(inputs=vgg.input, outputs=head(vgg.output))` gives 20 layers, and `[:25]` still freezes them all.)
 
 # %% tags=["nbval-check-output"]
 lecture_model = keras.Sequential([keras.Input(shape=(150, 150, 3)), vgg, layers.Flatten(),
@@ -279,7 +279,7 @@ helpers.check("VGG16 blocks 4-5 trainable", answer, n_trainable(vgg))
 #
 # The same recipe on the base in use, with the index found by *name* rather than typed in (it depends on how the network was written): find the first layer to fine-tune, make the base trainable, set every layer's flag. Then compile again: the trainable flags take effect when the model is compiled.
 #
-# **Which blocks?** The lecture fine-tunes VGG16's last block, block 5 of 5: three of its thirteen convolutions, 7.1 of its 14.7 million weights. Our template has three blocks of one convolution each, and its last block alone is a single layer; on this path fine-tuning that one layer moves validation and test accuracy by less than the noise between seeds (try `FINE_TUNE_FROM = "block3_conv1"`). So on the template path we fine-tune from `block2_conv1`: the last two of its three blocks, which hold most of its convolution weights, as block 5 holds about half of VGG16's. Block 1, the general edge and blob detectors, stays frozen, as the lecture's early blocks do.
+# **Which blocks?** The lecture fine-tunes VGG16's last block of 5: three of its thirteen convolutions, 7.1 of its 14.7 million weights. Our template's last block is a single convolution, and fine-tuning it alone moves accuracy by less than the noise between seeds (try `FINE_TUNE_FROM = "block3_conv1"`). So on the template path we fine-tune from `block2_conv1`: the last two of three blocks, most of its convolution weights, as block 5 holds about half of VGG16's. Block 1, the general edge and blob detectors, stays frozen, as the lecture's early blocks do.
 
 # %% tags=["nbval-check-output"]
 def freeze_before(base, layer_name):
@@ -385,7 +385,7 @@ print(f"layers with trainable weights: {still_trainable}; frozen weights unchang
 
 
 # %% [markdown]
-# With the lecture's rate the last block barely moves in our short runs: SGD's step is the learning rate times the gradient, the head is already good (small loss, small gradients), and we take far fewer steps than the lecture (`EPOCHS` epochs of a few batches here, 50 epochs of 125 batches there). A larger rate, `LEARNING_RATE` (1e-3 by default, 10× the lecture's), takes larger steps; it is still small, and still plain SGD. How far the block really moved is printed with each run. These runs are the reference for the precautions of section 5; which of the two rates goes to the test set is decided on validation, in section 7.
+# With the lecture's rate the block barely moves in our short runs: SGD's step is the learning rate times the gradient, the head is already good (small gradients), and we take far fewer steps than the lecture (50 epochs of 125 batches). `LEARNING_RATE` (1e-2 by default, 100× the lecture's) takes larger steps, still with plain SGD; how far the block moved is printed with each run. Which rate goes to the test set is decided on validation, in section 7.
 
 # %% tags=["nbval-ignore-output"]
 runs["main"] = run(f"SGD {LEARNING_RATE:g}")
@@ -445,7 +445,7 @@ random_head_moved = stats.compare_paired("trained head", runs["main"]["moved"], 
 print(random_head_moved)
 
 # %% [markdown]
-# The second line measures the lecture's mechanism directly: how far the random head's large updates moved the pretrained block, compared seed by seed with the trained head's (a paired t-test: both runs of a seed start from the same pretrained base). The first line is the accuracy, and that accuracy mixes two things: the random head has not finished its *own* training in these few small steps, and the base may have been damaged. To judge the base alone we do what 05 did with the pretrained one: extract its features and train a fresh head on them, with 05's recipe. If fine-tuning damaged the features, a fresh head on them does worse than on the pretrained features.
+# The second line measures the lecture's mechanism directly: how far the random head's large updates moved the pretrained block, seed by seed against the trained head's (a paired t-test: both runs of a seed start from the same base). The accuracy in the first line mixes two things: the random head's own unfinished training, and possible damage to the base. To judge the base alone, train a fresh head on its features with 05's recipe: damaged features give a worse head than the pretrained ones.
 
 # %% tags=["nbval-ignore-output"]
 def judge_features(bases, seeds):
@@ -752,9 +752,7 @@ lecture_effects = [
                          "move (wreck) the pretrained features", random_head_moved, expected="ahead",
                          beside=random_head_verdict),
 ]
-helpers.record("lecture_effects", lecture_effects)
-with pd.option_context("display.width", 250, "display.max_colwidth", 110):
-    display(stats.effects_table(lecture_effects))
+stats.show_effects(lecture_effects)     # recorded for the tests and the report, shown as a table
 
 # %% [markdown]
 # In the lecture fine-tuning took VGG16 from about 90% to about 95% on cats vs dogs (validation accuracy, 50 epochs). On the template path expect much less: the head is already good, the last block holds few weights, a few hundred labelled digits carry little information to adapt them with, and training is short. The verdicts above say whether the gain is larger than the noise between seeds on this run.

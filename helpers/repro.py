@@ -142,3 +142,12 @@ def fresh_start(model, build, seed: int) -> None:
     for variable in model.optimizer.variables:     # the step counter and the moment slots; not the learning rate
         if variable is not model.optimizer._learning_rate:
             variable.assign(keras.ops.zeros_like(variable))
+
+
+def initial_weights(build, seed: int, layer: str):
+    """The kernel of `layer` in the model that `build()` makes right after `set_random_seed(seed)`: two
+    settings that start from the same weights can be compared seed by seed (paired)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.ops.convert_to_numpy(build().get_layer(layer).get_weights()[0])

@@ -46,7 +46,7 @@ PRETRAINED = "template"   # pretrained network: "template" (offline: Fashion-MNI
 N_TRAIN_PER_CLASS = None  # labelled training images per class, as in 05; None: 30 digits (template) or 1,000 (imagenet, as the lecture)
 N_VAL_PER_CLASS = None    # validation images per class, as in 05; None: 50 (template) or 200 (imagenet, as the lecture)
 N_TEST_PER_CLASS = None   # test images per class, used once at the end, as in 05; None: 100 (template) or 300 (imagenet)
-EPOCHS = 20               # fine-tuning epochs per run; each keeps its best validation epoch (lecture: 50, the last)
+EPOCHS = 20               # fine-tuning epochs per run; each keeps its epoch of lowest validation loss (lecture: 50, the last)
 LEARNING_RATE = 1e-2      # SGD learning rate of our main fine-tuning run (lecture: 1e-4, which is also run below)
 FINE_TUNE_FROM = None     # first trainable layer of the base; None: block5_conv1 (imagenet, the lecture's last block) or block2_conv1 (template: its last two of three blocks, see section 3)
 BAD_LEARNING_RATE = 0.3   # a far too large rate, to see what it does to the pretrained features
@@ -140,7 +140,7 @@ base = build_base()
 # %% [markdown]
 # ## 2. Put the trained heads back on top
 #
-# Weights can only be loaded into the architecture they came from, so each head is rebuilt with exactly 05's code: `Flatten`, `Dense(256, relu)`, `Dropout(0.5)`, output layer. 05 trained one head per seed; their weights are loaded from the files 05 saved, if those were made with the same path, data and seeds; otherwise the heads are trained here the way 05 trains them (bottleneck features, `rmsprop`, the best validation epoch kept), with a message.
+# Weights can only be loaded into the architecture they came from, so each head is rebuilt with exactly 05's code: `Flatten`, `Dense(256, relu)`, `Dropout(0.5)`, output layer. 05 trained one head per seed; their weights are loaded from the files 05 saved, if those were made with the same path, data and seeds; otherwise the heads are trained here the way 05 trains them (bottleneck features, `rmsprop`, the epoch of lowest validation loss kept), with a message.
 
 # %% tags=["nbval-ignore-output"]
 LOSS = loss_for(n_classes)      # and build_head(input_shape, n_classes): 05's code, imported above
@@ -162,7 +162,7 @@ for seed in SEEDS:
         head.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
         head.fit(features_train, y_train, validation_data=(features_val, y_val), epochs=HEAD_EPOCHS,
                  batch_size=BATCH_SIZE, verbose=0, callbacks=[keras.callbacks.EarlyStopping(
-                     monitor="val_accuracy", patience=HEAD_EPOCHS, restore_best_weights=True)])
+                     monitor="val_loss", patience=HEAD_EPOCHS, restore_best_weights=True)])
         sources.append("trained here")
     trained_heads[seed] = head.get_weights()     # kept for the experiments below
 head_source = sources[0] if len(set(sources)) == 1 else "some trained in 05, some here"
@@ -321,7 +321,7 @@ helpers.check("parameters fine-tuning updates", answer, trainable_after_freezing
 # %% [markdown]
 # ## 4. Fine-tuning with the lecture's optimizer
 #
-# The lecture fine-tunes with plain stochastic gradient descent, `SGD(learning_rate=1e-4, momentum=0.9)`, for 50 epochs. Every run below starts from a fresh copy of the pretrained base and the trained head of one seed, keeps its best validation epoch (as in 05), and is repeated for every seed in `SEEDS`. We also measure how far the kernel of the last block moves, relative to its pretrained size, and check that the frozen blocks did not move at all.
+# The lecture fine-tunes with plain stochastic gradient descent, `SGD(learning_rate=1e-4, momentum=0.9)`, for 50 epochs. Every run below starts from a fresh copy of the pretrained base and the trained head of one seed, keeps the epoch with the lowest validation loss (as in 05), and is repeated for every seed in `SEEDS`. We also measure how far the kernel of the last block moves, relative to its pretrained size, and check that the frozen blocks did not move at all.
 #
 # > **Then and now.** Keras 2 code writes `optimizers.SGD(lr=1e-4, momentum=0.9)`; Keras 3 only accepts `learning_rate=`. `fit_generator(...)` became `fit(...)`.
 
@@ -339,11 +339,11 @@ def build_model(seed, trained_head=True, first_trainable=last_block):
 
 
 def fine_tune(model, learning_rate, epochs=EPOCHS, optimizer=None):
-    """Fine-tune with SGD (momentum 0.9) unless another optimizer is given; keep the best validation epoch."""
+    """Fine-tune with SGD (momentum 0.9) unless another optimizer is given; keep the epoch of lowest validation loss."""
     model.compile(optimizer=optimizer or keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
                   loss=LOSS, metrics=["accuracy"])
     return model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=BATCH_SIZE,
-                     verbose=0, callbacks=[keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=epochs,
+                     verbose=0, callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=epochs,
                                                                          restore_best_weights=True)])
 
 pretrained = {layer.name: [w.copy() for w in layer.get_weights()] for layer in build_base().layers if layer.weights}
@@ -355,15 +355,16 @@ def moved(model, layer_name=last_block):
 
 
 def run(name, **options):
-    """Build and fine-tune one model per seed; return the models, histories and best validation accuracies."""
+    """Build and fine-tune one model per seed; return the models, histories and validation accuracies (kept epochs)."""
     learning_rate = options.pop("learning_rate", LEARNING_RATE)
     optimizer, epochs = options.pop("optimizer", None), options.pop("epochs", EPOCHS)
-    models = [build_model(seed, **options) for seed in SEEDS]
-    start = time.perf_counter()
-    histories = [fine_tune(m, learning_rate, epochs, optimizer() if optimizer else None) for m in models]
+    models, histories, start = [], [], time.perf_counter()
+    for seed in SEEDS:     # built and trained right after its seed is set: each run repeatable on its own
+        models.append(build_model(seed, **options))
+        histories.append(fine_tune(models[-1], learning_rate, epochs, optimizer() if optimizer else None))
     seconds = (time.perf_counter() - start) / len(models)
-    best = [max(h.history["val_accuracy"]) for h in histories]
-    print(f"{name}: best validation accuracy {stats.spread(best)}; last block moved "
+    best = [h.history["val_accuracy"][int(np.argmin(h.history["val_loss"]))] for h in histories]   # the kept epoch's
+    print(f"{name}: validation accuracy (kept epoch) {stats.spread(best)}; last block moved "
           f"{np.mean([moved(m) for m in models]):.4f} (relative, mean over seeds); "
           f"{n_trainable(models[0]):,} trainable parameters, {seconds:.1f} s per run")
     return {"models": models, "histories": histories, "val": best, "moved": [moved(m) for m in models],
@@ -403,7 +404,7 @@ plots.bar_seeds({"before (05's head)": val_before, "SGD 1e-4": runs["lecture"]["
 plt.tight_layout()
 plots.show("Line chart of validation accuracy per epoch while fine-tuning with SGD at 1e-4 and at "
            f"{LEARNING_RATE:g}, with seed bands and a dotted line for the accuracy before fine-tuning, and a bar "
-           "chart of the best validation epochs.")
+           "chart of the kept epochs (lowest validation loss).")
 fine_tune_verdict = stats.compare(f"fine-tuned (SGD {LEARNING_RATE:g})", runs["main"]["val"], "bottleneck head (05)",
                                   val_before, what="validation accuracy")
 print(fine_tune_verdict)
@@ -419,7 +420,7 @@ model_ft = runs["main"]["models"][0]            # restored to its best epoch
 plots.plot_history(history, title=f"Fine-tuning, SGD {LEARNING_RATE:g}, seed {SEEDS[0]}")
 plots.show("Two line charts, loss and accuracy per epoch, training and validation, for one fine-tuning run with "
            f"SGD at {LEARNING_RATE:g}.")
-best = int(np.argmax(history.history["val_accuracy"]))
+best = int(np.argmin(history.history["val_loss"]))
 print(f"seed {SEEDS[0]}, epoch {best + 1} (the one kept): training accuracy while training (augmented, dropout on) "
       f"{history.history['accuracy'][best]:.3f}, validation {history.history['val_accuracy'][best]:.3f}, "
       f"the training images in inference mode {model_ft.evaluate(x_train, y_train, verbose=0)[1]:.3f}")
@@ -449,7 +450,7 @@ print(random_head_moved)
 
 # %% tags=["nbval-ignore-output"]
 def judge_features(bases, seeds):
-    """For each base and seed: the best validation accuracy of a fresh head trained, as in 05, on the
+    """For each base and seed: the validation accuracy (epoch of lowest validation loss) of a fresh head trained, as in 05, on the
     base's features (a base given several times is run over the images once)."""
     extracted, scores = {}, []
     for base, seed in zip(bases, seeds):
@@ -463,7 +464,7 @@ def judge_features(bases, seeds):
         fresh.compile(optimizer="rmsprop", loss=LOSS, metrics=["accuracy"])
         history = fresh.fit(features_train, y_train, validation_data=(features_val, y_val), epochs=HEAD_EPOCHS,
                             batch_size=BATCH_SIZE, verbose=0)
-        scores.append(max(history.history["val_accuracy"]))
+        scores.append(history.history["val_accuracy"][int(np.argmin(history.history["val_loss"]))])
     return scores
 
 features = {"random_head": judge_features([m.layers[-2] for m in runs["random_head"]["models"]], SEEDS)}
@@ -775,7 +776,7 @@ lecture = helpers.lecture_values("06")     # the lecture's numbers, settings and
 task = f"{'cats vs dogs' if IMAGENET else 'MNIST digits'} ({n_classes} classes, chance {1 / n_classes:.2f})"
 epochs_of = {"before": facts_05["epochs"] if head_source == "trained in 05" else HEAD_EPOCHS, "fine_tune": EPOCHS}
 comparable = {entry.id: entry.comparable(IMAGENET, "MNIST digits", entry.smaller_setting(
-    len(train), epochs_of.get(entry.id, EPOCHS), "here the best validation epoch, scored on test images; the lecture's "
+    len(train), epochs_of.get(entry.id, EPOCHS), "here the epoch of lowest validation loss, scored on test images; the lecture's "
     "last epoch, on validation images")) for entry in lecture}    # a setting smaller than the lecture's is named
 lecture.record(task=task, same_task=IMAGENET, comparable=comparable)   # for the results report
 rows = {"task": (task, str(lecture.task), "same task" if IMAGENET else "no: another task"),

@@ -56,19 +56,6 @@ class Dataset:
         return f"<Dataset {self.provenance}>"
 
 
-def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False):
-    """(x, y) as a `tf.data.Dataset` of batches, for `fit(...)` and `validation_data=`. Built once and
-    iterated every epoch: given NumPy arrays, `fit` rebuilds its input pipeline at every epoch and for
-    every validation pass, which on a few hundred small images costs more than the training steps.
-    `shuffle=True` reshuffles every epoch, as `fit` does with arrays (seeded by `set_random_seed`)."""
-    import tensorflow as tf   # Keras 3 accepts tf.data on every backend
-
-    dataset = tf.data.Dataset.from_tensor_slices((x, y)).cache()
-    if shuffle:
-        dataset = dataset.shuffle(len(x), reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
 def clip_size(n: int | None, available: int, what: str) -> int:
     """`n` if the data holds that many, else `available`, saying so in one line (None means all)."""
     if n is None:

@@ -285,3 +285,33 @@ def test_show_refuses_missing_or_empty_alt_text(alts, message):
     with pytest.raises(ValueError, match=message):
         plots.show(*alts)
     assert plt.get_fignums() == []
+
+
+# ------------------------------------------------------------------ repro: one seed, one start
+def _tiny_net(extra=()):
+    import keras
+    return keras.Sequential([keras.Input(shape=(4,)), *extra, keras.layers.Dense(3, name="dense"),
+                             keras.layers.Dense(2, name="out")])
+
+
+def test_initial_weights_pair_settings_that_share_a_start_and_tell_seeds_apart():
+    import keras
+
+    from helpers.repro import initial_weights
+    prebuilt = keras.layers.GaussianNoise(0.1)       # built once, outside the build, like 05's augmentation
+    plain = initial_weights(_tiny_net, 3, "dense")
+    assert np.array_equal(plain, initial_weights(lambda: _tiny_net([prebuilt]), 3, "dense"))
+    assert not np.array_equal(plain, initial_weights(_tiny_net, 4, "dense"))
+
+
+def test_fresh_start_gives_the_weights_of_a_fresh_model_and_a_zeroed_optimizer():
+    import keras
+
+    from helpers.repro import fresh_start
+    model = _tiny_net()
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((8, 4)), np.ones((8, 2)), epochs=2, verbose=0)
+    fresh_start(model, _tiny_net, seed=5)
+    keras.utils.set_random_seed(5)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), _tiny_net().get_weights()))
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 0

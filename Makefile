@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 # JupyterLab refuses to start as root (as in most containers) unless told it may
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test test-unit test-backends run lab data outputs sync template student slides site node clean
+.PHONY: setup test test-unit test-backends run lab data outputs sync template student grade slides site node clean
 
 setup: $(STAMP)
 
@@ -81,6 +81,13 @@ clean:
 STUDENT_DIR ?= build/student
 student: setup
 	$(PY) tools/make_student.py --out $(STUDENT_DIR)
+
+## make grade SUBMISSIONS=<folder>: grade collected notebooks (<folder>/<student>/NN_topic.ipynb) into
+## build/grades/grades.csv and one feedback file per student
+SUBMISSIONS ?=
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder>/<student>/NN_topic.ipynb"; exit 2; }
+	$(PY) tools/grade.py $(SUBMISSIONS)
 
 ## make slides: one reveal.js deck per notebook in build/slides/ from the stored outputs (SOLUTIONS=1 keeps solutions)
 SOLUTIONS ?=

@@ -1,12 +1,24 @@
-"""Self-checks for exercises: compare a student's answer with a value the notebook computed."""
+"""Self-checks for exercises: compare a student's answer with a value the notebook computed.
+
+Four kinds of check, each printing one line that starts with `[ok]`, `[x]` (with a hint) or `[ ]` (not
+answered yet), and never raising:
+- `check`: a number, a tuple, an array or a word, against the value the notebook computed;
+- `check_function`: a function the student wrote, against a reference on inputs the student did not choose;
+- `check_prediction` and `check_explanation`: the two written parts of a predict-run-explain exercise.
+
+Each check can be given `mistakes`: plausible wrong answers (a wrong value, or a wrong function) with a hint
+that names the mistake. A student's answer that equals one gets that hint. Every check also records, out of
+sight, whether each listed mistake is rejected and the expected value, for the tests.
+`require_prediction` stops an experiment cell, with a friendly message, until a prediction is written.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 
-def _same(answer: Any, expected: Any, rtol: float, atol: float) -> bool:
+def _same(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
     if isinstance(expected, str) or isinstance(answer, str):
         return str(answer).strip().lower() == str(expected).strip().lower()
     try:
@@ -17,18 +29,156 @@ def _same(answer: Any, expected: Any, rtol: float, atol: float) -> bool:
     return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=atol))
 
 
-def check(name: str, answer: Any, expected: Any, hint: str = "",
-          rtol: float = 1e-6, atol: float = 1e-9) -> None:
-    """Print a friendly verdict on `answer` (number, tuple, array or word); never raises.
+def _unanswered(answer: Any) -> bool:
+    return (answer is None or answer is Ellipsis
+            or (isinstance(answer, (tuple, list)) and any(a is Ellipsis for a in answer))
+            or (isinstance(answer, str) and answer.strip() in ("", "...")))
 
-    `expected` must be computed in the notebook (not typed in), so the check stays honest.
-    Prints its verdict and returns nothing (so a check cell shows only the verdict).
+
+def _shown(answer: Any) -> Any:
+    if isinstance(answer, str) or callable(answer):
+        return answer if isinstance(answer, str) else getattr(answer, "__name__", "your function")
+    try:
+        return np.asarray(answer).tolist()
+    except (TypeError, ValueError):
+        return answer
+
+
+def _record(name: str, kind: str, expected: Any, mistakes: list[dict]) -> None:
+    """For the tests: the expected value and whether each listed mistake was rejected with its hint.
+    Only a check given its mistakes records (the check cell; a solution cell's repeat of it does not)."""
+    if not mistakes:
+        return
+    try:
+        from IPython import get_ipython
+        if get_ipython() is None:
+            return
+        from .record import _plain, record
+        value = _plain(expected) if kind == "value" else None
+        record(f"check: {name}", {"kind": kind, "expected": value, "mistakes": mistakes})
+    except (ImportError, TypeError, ValueError):   # a value JSON cannot hold: the check itself still works
+        pass
+
+
+def check(name: str, answer: Any, expected: Any, hint: str = "", mistakes: Iterable[tuple[Any, str]] = (),
+          rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """Print a friendly verdict on `answer` (number, tuple, array or word).
+
+    `expected` must be computed in the notebook (not typed in), so the check stays honest. `mistakes`:
+    (wrong value, hint naming the mistake) pairs; an answer equal to one gets its hint instead of `hint`.
     """
-    if answer is None or answer is Ellipsis or (isinstance(answer, (tuple, list)) and Ellipsis in answer):
+    mistakes = list(mistakes)
+    _record(name, "value", expected, [{"answer": _shown(wrong), "hint": why,
+                                       "rejected": not _same(wrong, expected, rtol, atol)} for wrong, why in mistakes])
+    if _unanswered(answer):
         print(f"[ ] {name}: not answered yet - replace the ... with your answer and run the cell again.")
         return
     if _same(answer, expected, rtol, atol):
         print(f"[ok] {name}: correct!")
         return
-    shown = np.asarray(answer).tolist() if not isinstance(answer, str) else answer
-    print(f"[x] {name}: {shown!r} is not right yet." + (f" Hint: {hint}" if hint else ""))
+    why = next((w for wrong, w in mistakes if _same(answer, wrong, rtol, atol)), hint)
+    print(f"[x] {name}: {_shown(answer)!r} is not right yet." + (f" Hint: {why}" if why else ""))
+
+
+def _outputs(function: Callable, cases: Sequence[tuple]) -> list:
+    return [np.asarray(function(*case), dtype=float) for case in cases]
+
+
+def _matches(got: list, want: list, rtol: float, atol: float) -> bool:
+    return all(g.shape == w.shape and np.allclose(g, w, rtol=rtol, atol=atol) for g, w in zip(got, want))
+
+
+def check_function(name: str, function: Any, reference: Callable, cases: Sequence[tuple], hint: str = "",
+                   mistakes: Iterable[tuple[Callable, str]] = (), rtol: float = 1e-4, atol: float = 1e-5) -> None:
+    """Call the student's `function` and `reference` on every argument tuple in `cases` and compare the results.
+
+    `mistakes`: (wrong function, hint naming the mistake) pairs, e.g. a convolution that forgets to pad; a
+    function that gives the same results as one gets its hint.
+    """
+    want = _outputs(reference, cases)
+    mistakes = list(mistakes)
+    _record(name, "function", None, [{"answer": getattr(wrong, "__name__", "a wrong function"), "hint": why,
+                                      "rejected": not _matches(_outputs(wrong, cases), want, rtol, atol)}
+                                     for wrong, why in mistakes])   # a mistake that raises is a bug in the notebook
+    if _unanswered(function) or not callable(function):
+        print(f"[ ] {name}: not answered yet - write the function and run its cell, then this one.")
+        return
+    try:
+        if function(*cases[0]) is None:
+            print(f"[ ] {name}: not answered yet - your function returns nothing (None): write its body.")
+            return
+        got = _outputs(function, cases)
+    except Exception as error:     # the student's code failed: say where, do not stop the notebook
+        print(f"[x] {name}: your function raised {type(error).__name__}: {error}." + (f" Hint: {hint}" if hint else ""))
+        return
+    if _matches(got, want, rtol, atol):
+        print(f"[ok] {name}: correct on {len(cases)} inputs you did not choose!")
+        return
+    shapes = [g.shape for g in got] != [w.shape for w in want]
+    why = next((w for wrong, w in mistakes
+                if _matches(got, _outputs(wrong, cases), rtol, atol)), None)
+    detail = (f"shape {got[0].shape} where {want[0].shape} was expected" if shapes
+              else "the numbers differ from the reference")
+    print(f"[x] {name}: {detail}." + (f" Hint: {why or hint}" if why or hint else ""))
+
+
+class PredictionNeeded(Exception):
+    """Raised by `require_prediction`; shown as one friendly line, without a traceback."""
+
+    def _render_traceback_(self):    # IPython shows this instead of a traceback
+        return [f"[ ] {self}"]
+
+
+def require_prediction(prediction: Any, choices: Sequence[str]) -> None:
+    """Stop the experiment cell until the prediction above it is one of `choices`."""
+    if _unanswered(prediction):
+        raise PredictionNeeded("write your prediction in the cell above first (replace the ...), run it, "
+                               "then run this cell: a prediction written after the run teaches nothing.")
+    if str(prediction).strip().lower() not in [c.lower() for c in choices]:
+        raise PredictionNeeded(f"your prediction {prediction!r} is not one of {list(choices)}: "
+                               "write one of them in the cell above and run it again.")
+
+
+def _prediction_verdict(prediction: Any, choices: Sequence[str], outcome: str) -> tuple[str, str]:
+    if _unanswered(prediction):
+        return " ", "not answered yet - write your prediction before running the experiment."
+    if str(prediction).strip().lower() not in [c.lower() for c in choices]:
+        return "x", f"{prediction!r} is not one of {list(choices)}."
+    same = str(prediction).strip().lower() == str(outcome).lower()
+    return "ok", (f"written before the run. You predicted {prediction!r}; this run gave {outcome!r}"
+                  + (" - explain why." if same else " - a wrong prediction is fine: explaining it is the exercise."))
+
+
+def check_prediction(name: str, prediction: Any, choices: Sequence[str], outcome: str) -> None:
+    """A prediction counts when it is one of `choices`; whether it matched this run's outcome is said, not graded."""
+    wrong = [(..., "not written"), ("maybe", f"not one of {list(choices)}")]
+    _record(name, "prediction", None, [{"answer": _shown(w), "hint": why,
+                                        "rejected": _prediction_verdict(w, choices, outcome)[0] != "ok"}
+                                       for w, why in wrong])
+    mark, message = _prediction_verdict(prediction, choices, outcome)
+    print(f"[{mark}] {name}: {message}")
+
+
+def _explanation_verdict(explanation: Any, min_words: int, about: Sequence[str]) -> tuple[str, str]:
+    if _unanswered(explanation):
+        return " ", "not answered yet - write your explanation in the cell above."
+    words = str(explanation).split()
+    if len(words) < min_words:
+        return "x", (f"{len(words)} words. Hint: explain in a few sentences (at least {min_words} words) "
+                     "what you saw and why it happened.")
+    if about and not any(a.lower() in str(explanation).lower() for a in about):
+        return "x", f"your explanation does not mention {' or '.join(about)}. Hint: say what the run measured."
+    return "ok", f"written ({len(words)} words); your instructor will read it."
+
+
+def check_explanation(name: str, explanation: Any, min_words: int = 20, about: Sequence[str] = ()) -> None:
+    """An explanation counts when it has at least `min_words` words and names one of the words in `about`
+    (what the exercise measured); the instructor reads it."""
+    short = "it went " + " ".join(["down"] * max(1, min_words // 4))
+    off_topic = " ".join(["this is a long sentence about nothing in particular"] * (min_words // 8 + 1))
+    wrong = [(short, f"fewer than {min_words} words")] + ([(off_topic, f"does not mention {about[0]}")] if about else [])
+    _record(name, "explanation", None, [{"answer": w, "hint": why,
+                                         "rejected": _explanation_verdict(w, min_words, about)[0] != "ok"}
+                                        for w, why in wrong])
+    mark, message = _explanation_verdict(explanation, min_words, about)
+    print(f"[{mark}] {name}: {message}")

@@ -60,6 +60,10 @@ def setup(seed: int = 42, deterministic: bool = True, verbose: bool = True) -> d
         tf.get_logger().setLevel("ERROR")
         if deterministic:
             tf.config.experimental.enable_op_determinism()   # same numbers on the same machine and versions
+        if os.environ.get("CNN_COURSE_GRAPPLER") != "1":
+            # TensorFlow's graph optimizer (Grappler) rewrites each new model's training step before its first
+            # run: about a second per model on a CPU, more than it saves on the course's small nets.
+            tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     keras.utils.set_random_seed(seed)          # Python, NumPy and the backend's random numbers
     keras.backend.clear_session()
     facts = {"python": platform.python_version(), "keras": keras.__version__, "backend": backend,

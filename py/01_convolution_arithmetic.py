@@ -56,7 +56,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import keras
 from keras import layers
-from helpers import data, plots
+from helpers import data, exercises, plots
 import scipy.signal
 
 rng = np.random.default_rng(SEED)
@@ -166,6 +166,24 @@ by_hand = conv2d_valid(X, k)
 print(by_hand)
 
 # %% [markdown]
+# ### ✏️ Exercise 1 — correlation by hand
+# **Correlation** is convolution without the flip: the kernel $k$ goes, as it is, on each window of $X$. Put $k$ unflipped on the top-left 2×2 window of $X$: what is the top-left output value? Work it out on paper, then type the number. (The next cells compute it three ways.)
+
+# %% tags=["answer", "nbval-ignore-output"]
+answer = ...   # the top-left value of the correlation of X with the unflipped k
+
+# %% tags=["check", "nbval-check-output"]
+correlation = scipy.signal.correlate2d(X, k, mode="valid")
+helpers.check("correlation at (0, 0)", answer, correlation[0, 0],
+              hint="multiply the top-left 2x2 window of X element-wise by k, as it is, and add up",
+              mistakes=[(by_hand[0, 0], "that is the convolution: you flipped the kernel; correlation does not flip"),
+                        (np.sum(X[:2, :2].T * k), "you transposed the window: row i of k meets row i of the window")])
+
+# %% tags=["solution", "nbval-check-output"]
+answer = 80 * 0 + 0 * 1 + 70 * 0.5 + 20 * -1
+helpers.check("correlation at (0, 0)", answer, correlation[0, 0])
+
+# %% [markdown]
 # SciPy agrees; and correlating with the *flipped* kernel gives the same numbers, because correlation is convolution without the flip:
 
 # %% tags=["nbval-check-output"]
@@ -189,21 +207,6 @@ keras_flipped = keras.ops.convert_to_numpy(conv(images))[0, :, :, 0]
 print("Keras Conv2D with k:        ", keras_k.tolist())
 print("Keras Conv2D with flipped k:", keras_flipped.tolist())
 print("flipped kernel reproduces the convolution:", np.allclose(keras_flipped, by_hand))
-
-# %% [markdown]
-# ### ✏️ Exercise 1 — correlation by hand
-# Keras (no flip) puts the kernel $k$ directly on the top-left 2×2 window of $X$. What is the top-left output value? Work it out on paper, then type the number.
-
-# %% tags=["nbval-ignore-output"]
-answer = ...   # the top-left value of Keras' Conv2D output with the unflipped k
-
-# %% tags=["nbval-check-output"]
-helpers.check("correlation at (0, 0)", answer, keras_k[0, 0],
-              hint="multiply [[80, 0], [70, 20]] element-wise by [[0, 1], [0.5, -1]] and add up")
-
-# %% tags=["solution", "nbval-check-output"]
-answer = 80 * 0 + 0 * 1 + 70 * 0.5 + 20 * -1
-helpers.check("correlation at (0, 0)", answer, keras_k[0, 0])
 
 # %% [markdown]
 # ## 4. Smoothing and gradient filters on a photograph
@@ -245,12 +248,17 @@ print("output shape with mode='same':", dx.shape, "= input shape", photo.shape)
 # %% [markdown]
 # ### ✏️ Exercise 2 — predict, run, explain: a wider Gaussian before the edge filter
 #
-# Blur the photograph with a Gaussian twice as wide (`sigma = 2 * SIGMA`), then apply the Sobel filters. **Predict** first: compared with the blur of width `SIGMA`, will the mean gradient magnitude (the average edge strength over the whole image) come out `"larger"`, `"smaller"` or `"about the same"`? Write your prediction, then **run** the check: it measures both. Then **explain** what the wider average does to the difference between neighbouring pixels. Try `wider = SIGMA / 2` next.
+# Blur the photograph with a Gaussian twice as wide (`sigma = 2 * SIGMA`), then apply the Sobel filters. **Predict** first: compared with the blur of width `SIGMA`, will the mean gradient magnitude (the average edge strength over the whole image) come out `"larger"`, `"smaller"` or `"about the same"`? Write your prediction and run its cell; the experiment cell after it refuses to run until you have. Then **run** the experiment and **explain** the outcome in a few sentences: what does a wider average do to the difference between neighbouring pixels? Try `wider = SIGMA / 2` next.
+
+# %% tags=["answer", "nbval-ignore-output"]
+prediction = ...   # your prediction: "larger", "smaller" or "about the same"
+
+# %% tags=["solution", "nbval-ignore-output"]
+prediction = "smaller"   # a wider Gaussian averages more neighbours: the image varies more gently
 
 # %% tags=["nbval-ignore-output"]
-answer = ...   # your prediction: "larger", "smaller" or "about the same"
-
-# %% tags=["nbval-ignore-output"]
+EDGE_CHOICES = ["larger", "smaller", "about the same"]
+helpers.require_prediction(prediction, EDGE_CHOICES)
 wider = 2 * SIGMA                                  # change me, then run again
 
 
@@ -267,12 +275,25 @@ before, after = edge_strength(SIGMA), edge_strength(wider)
 outcome = "larger" if after > 1.02 * before else "smaller" if after < 0.98 * before else "about the same"
 print(f"mean gradient magnitude: sigma={SIGMA:g} -> {before:.2f}, sigma={wider:g} -> {after:.2f}: {outcome} "
       f"(ratio {after / before:.2f})")
-helpers.check(f"edge strength with sigma={wider:g} instead of {SIGMA:g}", answer, outcome,
-              hint="a Gaussian averages neighbours: the wider it is, the more gently brightness changes between them")
 
-# %% tags=["solution", "nbval-check-output"]
-answer = outcome      # the measured outcome; the explanation is the exercise
-helpers.check(f"edge strength with sigma={wider:g} instead of {SIGMA:g}", answer, outcome)
+# %% [markdown]
+# **Explain** the outcome in a few sentences: what the Sobel filter measures, and what the wider Gaussian did to it.
+
+# %% tags=["answer", "nbval-ignore-output"]
+explanation = ...   # a few sentences, as a string: "..."
+
+# %% tags=["check", "nbval-ignore-output"]
+helpers.check_prediction("edge strength: your prediction", prediction, EDGE_CHOICES, outcome)
+helpers.check_explanation("edge strength: your explanation", explanation,
+                          about=["neighbo", "average", "smooth", "blur", "differen"])
+
+# %% tags=["solution", "nbval-ignore-output"]
+explanation = """The Sobel filter measures differences between neighbouring pixels. A Gaussian replaces each pixel by a
+weighted average of its neighbours, and a wider one averages over more of them, so neighbouring pixels become more
+alike and their differences shrink: the edges get weaker and the mean gradient magnitude falls. A narrower Gaussian
+(SIGMA / 2) averages less and keeps more of the fine texture, so the edge strength rises."""
+helpers.check_explanation("edge strength: your explanation", explanation,
+                          about=["neighbo", "average", "smooth", "blur", "differen"])
 
 # %% [markdown]
 # ## 5. Depth, stride and zero padding
@@ -346,19 +367,51 @@ print("Keras parameters:", model.count_params(), "| formula:", 10 * params_per_f
 # ### ✏️ Exercise 3 — AlexNet's first layer
 # AlexNet (2012) starts with 96 filters of size 11×11 at stride 4, no padding, on a 227×227×3 image. What is the output width, and how many parameters does the layer have? Use the formulas (or paper), then run the check — it compares with a real Keras layer.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = (..., ...)   # (output width, parameters of the layer)
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 alexnet_conv1 = keras.Sequential([keras.Input(shape=(227, 227, 3)),
                                   layers.Conv2D(96, 11, strides=4, name="conv1")])
 truth = (alexnet_conv1.output_shape[1], alexnet_conv1.count_params())
 helpers.check("AlexNet conv1 (width, parameters)", answer, truth,
-              hint="width (227 - 11 + 2*0) / 4 + 1; each filter has 11*11*3 weights and one bias")
+              hint="width (227 - 11 + 2*0) / 4 + 1; each filter has 11*11*3 weights and one bias",
+              mistakes=[((truth[0], 96 * 11 * 11 * 3), "the parameters forget the bias: one per filter"),
+                        ((truth[0], 96 * 11 * 11 + 96), "each filter spans all 3 input channels: 11*11*3 weights"),
+                        ((truth[0] - 1, truth[1]), "the width is off by one: (W - F + 2P) / S, then + 1"),
+                        ((int(np.ceil(227 / 4)), truth[1]), "that is the width with padding 'same' (W / S); this layer has no padding")])
 
 # %% tags=["solution", "nbval-check-output"]
 answer = (output_size(227, 11, P=0, S=4), 96 * params_per_filter(11, 3))
 helpers.check("AlexNet conv1 (width, parameters)", answer, truth)
+
+# %% [markdown]
+# ### ✏️ Exercise 4 — write the convolution Keras computes
+#
+# Write `conv2d(x, kernel, stride, padding)` in NumPy for one channel, as Keras' `Conv2D` computes it: pad `x` with `padding` rows and columns of zeros on every side, then slide `kernel` **unflipped** (a correlation) by `stride` pixels, multiplying and adding up at each position. Its output is `output_size(W, F, padding, stride)` on a side. `np.pad` pads; `conv2d_valid` above is a start (it flips, and has neither stride nor padding). The check runs your function and a real Keras layer on random images, kernels, strides and paddings that you did not choose.
+
+# %% tags=["answer", "nbval-ignore-output"]
+def conv2d(x, kernel, stride=1, padding=0):
+    # your code: pad x with zeros, then slide the kernel (not flipped) by `stride`; return the 2-D output
+    ...
+
+# %% tags=["check", "nbval-check-output"]
+helpers.check_function("conv2d", conv2d, exercises.keras_conv2d, exercises.conv2d_cases(SEED),
+                       hint="pad first (np.pad(x, padding)), then visit rows and columns 0, S, 2S, ...",
+                       mistakes=exercises.conv2d_mistakes())
+
+# %% tags=["solution", "nbval-check-output"]
+def conv2d(x, kernel, stride=1, padding=0):
+    x = np.pad(x, padding)                               # zeros on every side
+    kh, kw = kernel.shape
+    out = np.zeros((output_size(x.shape[0], kh, S=stride), output_size(x.shape[1], kw, S=stride)))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            window = x[i * stride:i * stride + kh, j * stride:j * stride + kw]
+            out[i, j] = np.sum(window * kernel)          # no flip: correlation
+    return out
+
+helpers.check_function("conv2d", conv2d, exercises.keras_conv2d, exercises.conv2d_cases(SEED))
 
 # %% [markdown]
 # ### A chain of layers: 150×150 → 17×17×64

@@ -278,11 +278,11 @@ history = model_a.fit(x_tr_flat, y_tr_onehot, epochs=EPOCHS, batch_size=BATCH_SI
 #
 # `model_a` trained on the training part: the `len(x_train)` training images minus the `n_val` held out for validation, at batch size `BATCH_SIZE` (all printed below). How many iterations (weight updates) did each epoch make? (Hint: the last batch may be smaller than the others.)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 print("training images:", len(x_train), "| held out for validation:", n_val, "| batch size:", BATCH_SIZE)
 answer = ...
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 helpers.check("iterations per epoch", answer, history.params["steps"],
               hint="divide the number of images left for training by the batch size, and round up")
 
@@ -385,10 +385,10 @@ helpers.record("labels", {"loss_gap": loss_gap, "weight_gap": weight_gap,
 #
 # `to_categorical` returns `float64` (8 bytes per value); the sparse labels `y_train` are `int64` (8 bytes per image). How many bytes do the one-hot training labels `y_train_onehot` take, and how many times the memory of `y_train` is that? Give the pair `(bytes, ratio)`.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 helpers.check("one-hot bytes and ratio", answer, (y_train_onehot.nbytes, y_train_onehot.nbytes / y_train.nbytes),
               hint="one 8-byte value per image and class, against one 8-byte value per image")
 
@@ -490,10 +490,10 @@ print("parameters per layer with weights:", [l.count_params() for l in cnn.layer
 #
 # The second CNN pools its last feature maps with `padding='same'` (11×11 → 6×6). How many parameters would the whole model have with `padding='valid'` (11×11 → 5×5) and everything else unchanged? Work it out before building anything.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 valid_variant = keras.Sequential([
     keras.Input(shape=(28, 28, 1)),
     layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
@@ -610,10 +610,10 @@ print(cnn_vs_dense)
 #
 # The tiny CNN has 32 filters in each convolution. With 16, its second convolution has a quarter of the weights and the dense layer after `Flatten` half (the flattened maps are 5×5×16 = 400 values). **Predict** first: trained the same way over the same `SEEDS`, will the 16-filter CNN's validation accuracy be `"ahead"` of, `"behind"` or `"within noise"` of the tiny CNN's? (With a single seed in `SEEDS` the only possible outcome is `"spread unknown"`.) Write it in the cell below, then **run** the check: it trains the variant and compares it with the tiny CNN's runs above. Then **explain** the outcome: what can 16 filters per layer still detect on 28×28 digits, and how much did fewer weights cost? Try `filters = 4` or `filters = 64` next.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # your prediction: "ahead", "behind" or "within noise" ("spread unknown" with one seed)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["check", "nbval-ignore-output"]
 filters = 16                                               # change me, then run again
 variant_val = []
 for seed in SEEDS:

@@ -185,10 +185,10 @@ print(f"plain net: {dense_plain.count_params():,} parameters | dropout net: {den
 #
 # Without calling `count_params`, compute the number of parameters of `dense_dropout` from its layer sizes (784 inputs, two hidden layers of 1,024 units, 10 outputs; remember the biases, and what a `Dropout` layer adds).
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 helpers.check("dense dropout parameters", answer, dense_dropout.count_params(),
               hint="a Dense layer with n inputs and m units has n*m + m parameters; Dropout has none")
 
@@ -265,11 +265,11 @@ helpers.record("dropout", {"rows": rows, "verdicts": {k: v.as_dict() for k, v in
 #
 # What happens to the overfitting gap (validation loss minus training loss, measured with `evaluate`) when the dropout rate goes up from `DROPOUT_RATE` to 0.8? **Predict** first: compared with the dropout nets above (same images, epochs and seeds), will the gap be `"narrower"`, `"wider"` or `"within noise"`? Write your prediction in `answer`, then run the check cell: it trains the net at `new_rate` once per seed and states the outcome. Then **explain** it: what happened to the training loss, and to the validation loss? Try a lower rate too (say 0.2) and predict again.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 new_rate = 0.8    # the dropout rate to try, from 0 up to 0.95 (DROPOUT_RATE is the rate of the nets above)
 answer = ...      # your prediction for the gap at new_rate: "narrower", "wider" or "within noise"
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["check", "nbval-ignore-output"]
 new_runs = []
 for seed in SEEDS:
     model = lecture_net(f"dense_dropout_{new_rate:g}".replace(".", "_"), new_rate, seed)   # no "." in a name
@@ -350,10 +350,10 @@ for rate in [0.2, 0.5, 0.8]:
 #
 # A `Dropout(0.2)` layer receives a batch in which every value is 3.0. During training, what value does an input that is *not* dropped come out as?
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 threes = np.full((1, 1000), 3.0, dtype="float32")
 survivor = keras.ops.convert_to_numpy(layers.Dropout(0.2, seed=1)(threes, training=True)).max()
 helpers.check("dropout survivor value", answer, survivor, hint="survivors are multiplied by 1 / (1 - rate)")
@@ -476,11 +476,11 @@ for name, options in bn_variants.items():
 #
 # How many **non-trainable** parameters does `cnn_small_bn` have (two BN layers on 8 channels each)? And how many in the 64-filter version? Give the pair `(8 filters, 64 filters)`.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...
 
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 def non_trainable(model):
     return sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
 

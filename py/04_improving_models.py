@@ -161,10 +161,10 @@ experiment("width", {f"{w} units": (lambda w=w: dense_net(width=w)) for w in WID
 #
 # Before the depth experiment runs: how many parameters does `dense_net(depth=3)` have (784 inputs, three hidden layers of 128 units, 10 outputs)? Remember the biases.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # a whole number
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 helpers.check("parameters of dense_net(depth=3)", answer, dense_net(depth=3).count_params(),
               hint="a Dense layer with n inputs and m units has n*m + m parameters; the hidden layers after the first have 128 inputs")
 
@@ -237,10 +237,10 @@ for label, downsample in [("max pooling", "pool"), ("stride 2", "stride")]:
 #
 # With **16** filters in each of the two convolutions and stride 2 instead of pooling, how many numbers does `Flatten` hand to the dense layer for one 28×28 image? Use (W − F + 2P)/S + 1 from notebook 01, rounding down.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # a whole number
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 strided16 = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(16, 3, strides=2),
                               layers.Conv2D(16, 3, strides=2), layers.Flatten()])
 helpers.check("features after Flatten, 16 filters, stride 2", answer, int(strided16(np.zeros((1, 28, 28, 1), "float32")).shape[-1]),
@@ -333,10 +333,10 @@ print("updates in each run:", {f"batch {b}": batch_epochs[b] * math.ceil(len(x_f
 #
 # How many weight updates does the optimizer make in one epoch over the `N_TRAIN` training images with the first batch size in `BATCH_SIZES`? Compute it from the number of training images and the batch size (the last batch may be smaller than the others).
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...
 
-# %% tags=["nbval-check-output"]
+# %% tags=["check", "nbval-check-output"]
 model = trained["batch size", f"batch {BATCH_SIZES[0]}"][0]
 updates = int(model.optimizer.iterations.numpy()) // batch_epochs[BATCH_SIZES[0]]    # the optimizer's own counter
 helpers.check("updates per epoch", answer, updates, hint="one update per batch, and a partial last batch still counts: math.ceil")

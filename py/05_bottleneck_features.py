@@ -425,10 +425,10 @@ print("features per image:", base.output.shape[1:], "=", int(np.prod(base.output
 #
 # VGG16's base halves the image five times (one 2×2 pooling per block, rounding down) and its last block has 512 filters. How many numbers does it return for one 150×150 image, the lecture's size? (The lecture's head starts with `Flatten`, so this is also the number of inputs of its `Dense(256)`.)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # a whole number
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["check", "nbval-ignore-output"]
 vgg_untrained = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))  # random weights: no download
 vgg_features = int(np.prod(vgg_untrained.output.shape[1:]))
 helpers.check("VGG16 bottleneck size", answer, vgg_features, hint="150 -> 75 -> 37 -> 18 -> 9 -> 4, times 512 filters")
@@ -598,10 +598,10 @@ print(f"saved {len(SEEDS)} heads ({PRETRAINED}_head_seed*.weights.h5) and {PRETR
 #
 # How many parameters does the lecture's head (`Flatten`, `Dense(256)`, `Dropout(0.5)`, `Dense(1, sigmoid)`) have on VGG16's features of 150×150 images? Compare with the 14.7 million in VGG16's base, and with our head's count printed above.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # a whole number
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["check", "nbval-ignore-output"]
 lecture_head = keras.Sequential([keras.Input(shape=vgg_untrained.output.shape[1:]), layers.Flatten(),
                                  layers.Dense(256, activation="relu"), layers.Dropout(0.5),
                                  layers.Dense(1, activation="sigmoid")])
@@ -617,10 +617,10 @@ helpers.check("lecture head parameters", answer, lecture_head.count_params())
 #
 # The head has hundreds of thousands of weights and few training images, so the lecture puts `Dropout(0.5)` in it. **Predict** first: trained the same way over the same seeds, will a head *without* the dropout be `"ahead"`, `"behind"` or `"within noise"` of the head with it (validation accuracy of the kept epoch)? Write your prediction, then run the next cell, which trains the heads without dropout, and compare. Whatever the outcome, explain it: how many epochs did each run keep, and what do the training accuracies say?
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # your prediction: "ahead", "behind" or "within noise" (for the head without dropout)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["check", "nbval-ignore-output"]
 def build_head_no_dropout(input_shape, n_classes):
     return keras.Sequential([keras.Input(shape=input_shape), layers.Flatten(),
                              layers.Dense(256, activation="relu"), output_layer(n_classes, "head_output")])

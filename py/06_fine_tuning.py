@@ -260,10 +260,10 @@ print(f"parent trainable, every layer set: {n_trainable(vgg):,} trainable parame
 #
 # How many trainable parameters does VGG16's base have if you fine-tune blocks 4 *and* 5 (everything from `block4_conv1` on)? Use the layer table above.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # a whole number
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["check", "nbval-ignore-output"]
 block4 = [layer.name for layer in vgg.layers].index("block4_conv1")
 for i, layer in enumerate(vgg.layers):
     layer.trainable = i >= block4
@@ -306,10 +306,10 @@ print(f"trainable parameters: base {trainable_base:,}, head {n_trainable(head):,
 #
 # From the layer table just printed and the head's summary in notebook 05: how many parameters will fine-tuning change in our model (the trainable layers of the base *and* the head)? Work it out from the table's numbers before you look at the count above.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # a whole number
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["check", "nbval-ignore-output"]
 helpers.check("parameters fine-tuning updates", answer, trainable_after_freezing,
               hint="sum the 'parameters' column where 'trainable' is True, then add the head's count_params()")
 
@@ -517,10 +517,10 @@ print(pd.Series({block: f"{m / 1e9:.2f}" for block, m in macs.items()}, name="GM
 #
 # The lecture challenges you to beat its fine-tuned result, for instance by fine-tuning one more block. **Predict** first: if we also unfreeze the block before the ones we fine-tune (`block4_conv1` on VGG16, `block1_conv1` on the template, where section 3 already fine-tunes two of its three blocks), with the same training, will it be `"ahead"`, `"behind"` or `"within noise"` of our main fine-tuned model, over the seeds? Then run the next cell and explain the outcome: what did the extra block add, in weights and in time? (To really *beat* a model, the difference must be larger than the noise between seeds: a better number from one run is not enough.)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # your prediction: "ahead", "behind" or "within noise" (one more block vs the main fine-tuned model)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["check", "nbval-ignore-output"]
 one_more_block = "block4_conv1" if IMAGENET else "block1_conv1"   # the block before the first one fine-tuned
 runs["one_more_block"] = run(f"from {one_more_block} on, SGD {LEARNING_RATE:g}", first_trainable=one_more_block)
 one_more_verdict = stats.compare("one more block", runs["one_more_block"]["val"], "main fine-tuned model",

@@ -78,6 +78,15 @@ def test_no_solution_source_in_any_student_file(edition):
 _runs: dict[str, object] = {}
 
 
+def with_predictions(nb):
+    """The notebook with each `prediction = ...` answered by the first choice its comment offers."""
+    for cell in nb.cells:
+        if "answer" in cell.metadata.get("tags", []) and cell.source.startswith("prediction = ..."):
+            first_choice = re.search(r'"[^"]+"', cell.source).group(0)
+            cell.source = f"prediction = {first_choice}"
+    return nb
+
+
 @pytest.fixture(scope="module")
 def run_student(edition, tmp_path_factory):
     """run_student(stem) -> the student copy executed at SMALL parameters (05 always before 06)."""
@@ -90,9 +99,11 @@ def run_student(edition, tmp_path_factory):
         if stem not in _runs:
             import papermill as pm
 
+            predicted = folder / f"{stem}-predicted.ipynb"     # as a student does: the predictions written first
+            nbformat.write(with_predictions(nbformat.read(edition / f"{stem}.ipynb", as_version=4)), predicted)
             try:
                 with artifacts_folder(folder / "artifacts"):
-                    _runs[stem] = pm.execute_notebook(str(edition / f"{stem}.ipynb"), str(folder / f"{stem}.ipynb"),
+                    _runs[stem] = pm.execute_notebook(str(predicted), str(folder / f"{stem}.ipynb"),
                                                       parameters=SMALL[stem], kernel_name="python3",
                                                       cwd=str(folder / "cwd"), progress_bar=False)
             except Exception as exc:                  # report it at once for 06 too, if 05 failed
@@ -114,8 +125,19 @@ def test_student_notebook_runs_and_every_exercise_is_unanswered(run_student, edi
     text = "".join(out.get("text", "") for c in nb.cells for out in c.get("outputs", []))
     unanswered = re.findall(r"^\[ \] .*not answered yet", text, re.M)
     assert len(unanswered) == headings, f"{stem}: {len(unanswered)} 'not answered yet' for {headings} exercises"
-    verdicts = re.findall(r"^\[(?:ok|x)\] .*", text, re.M)
+    verdicts = [v for v in re.findall(r"^\[(?:ok|x)\] .*", text, re.M) if "written before the run" not in v]
     assert not verdicts, f"{stem}: an exercise was answered in the student edition: {verdicts}"
+
+
+@pytest.mark.notebook
+def test_an_experiment_refuses_to_run_before_its_prediction(edition, tmp_path):
+    import papermill as pm
+
+    stem = "01_convolution_arithmetic"
+    with pytest.raises(pm.PapermillExecutionError) as stopped:
+        pm.execute_notebook(str(edition / f"{stem}.ipynb"), str(tmp_path / f"{stem}.ipynb"), parameters=SMALL[stem],
+                            kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
+    assert stopped.value.ename == "PredictionNeeded" and "write your prediction" in stopped.value.evalue
 
 
 def test_second_make_student_keeps_an_edited_copy(tmp_path):

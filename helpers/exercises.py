@@ -55,3 +55,79 @@ def conv2d_mistakes() -> list[tuple]:
             (no_padding, "the padding is missing: pad x with `padding` zeros on every side first"),
             (no_stride, "the stride is missing: move `stride` pixels between positions"),
             (padded_at_the_end, "pad on both sides (np.pad(x, padding)), not only after the last row and column")]
+
+
+# ---- 03: batch normalization in training mode -------------------------------------------------------
+def keras_batch_norm(x, gamma, beta, epsilon=1e-3):
+    """The truth: a Keras BatchNormalization layer with these gamma and beta, called with training=True."""
+    import keras
+
+    layer = keras.layers.BatchNormalization(epsilon=epsilon)
+    layer.build(x.shape)
+    layer.gamma.assign(np.asarray(gamma, "float32"))
+    layer.beta.assign(np.asarray(beta, "float32"))
+    return keras.ops.convert_to_numpy(layer(np.asarray(x, "float32"), training=True))
+
+
+def batch_norm_cases(seed: int) -> list[tuple]:
+    """(x, gamma, beta, epsilon): batches of 8-32 rows and 3-6 features, far from mean 0 and variance 1."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for rows, features, epsilon in [(8, 3, 1e-3), (32, 6, 1e-3), (16, 4, 0.5)]:
+        x = rng.normal(loc=rng.uniform(-3, 3, features), scale=rng.uniform(0.1, 4, features), size=(rows, features))
+        cases.append((x, rng.uniform(0.5, 2, features), rng.normal(size=features), epsilon))
+    return cases
+
+
+def batch_norm_mistakes() -> list[tuple]:
+    def whole_batch(x, gamma, beta, epsilon=1e-3):
+        return gamma * (x - x.mean()) / np.sqrt(x.var() + epsilon) + beta
+
+    def per_row(x, gamma, beta, epsilon=1e-3):
+        return gamma * (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + epsilon) + beta
+
+    def no_epsilon(x, gamma, beta, epsilon=1e-3):
+        return gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0)) + beta
+
+    def shift_then_scale(x, gamma, beta, epsilon=1e-3):
+        return gamma * ((x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + epsilon) + beta)
+
+    return [(whole_batch, "one mean and variance per feature (axis=0), not one for the whole batch"),
+            (per_row, "normalize each column (feature, axis=0), not each row (image)"),
+            (no_epsilon, "add epsilon to the variance before the square root"),
+            (shift_then_scale, "scale by gamma first, then add beta: gamma * normalized + beta")]
+
+
+# ---- 04: the L2 weight penalty ----------------------------------------------------------------------
+def keras_l2(kernels, lam):
+    """The truth: what keras.regularizers.L2(lam) adds to the loss, summed over the kernels."""
+    import keras
+
+    penalty = keras.regularizers.L2(lam)
+    return sum(float(keras.ops.convert_to_numpy(penalty(np.asarray(w, "float32")))) for w in kernels)
+
+
+def l2_cases(seed: int) -> list[tuple]:
+    """(kernels, lam): lists of one to three random weight matrices, and several lambdas."""
+    rng = np.random.default_rng(seed)
+    shapes = [[(4, 3)], [(5, 2), (2, 3)], [(3, 3, 1, 2), (8, 4), (4,)]]
+    return [([rng.normal(scale=0.5, size=s) for s in kernels], lam) for kernels, lam in zip(shapes, [1e-3, 0.01, 0.5])]
+
+
+def l2_mistakes() -> list[tuple]:
+    def l1(kernels, lam):
+        return lam * sum(float(np.sum(np.abs(w))) for w in kernels)
+
+    def norm(kernels, lam):
+        return lam * float(np.sqrt(sum(np.sum(w ** 2) for w in kernels)))
+
+    def half(kernels, lam):
+        return 0.5 * lam * sum(float(np.sum(w ** 2)) for w in kernels)
+
+    def first_only(kernels, lam):
+        return lam * float(np.sum(kernels[0] ** 2))
+
+    return [(l1, "that is L1: sum the squares, not the absolute values"),
+            (norm, "no square root: L2 adds the sum of squares itself"),
+            (half, "Keras' L2 has no factor 1/2: lam * sum(w ** 2)"),
+            (first_only, "add the squares of every array in the list, not only the first")]

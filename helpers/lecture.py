@@ -126,6 +126,20 @@ class Lecture:
     def __iter__(self):
         return iter(self.entries)
 
+    def beside(self, tested: dict, same_task: bool, task: str, images: int, epochs_of, otherwise: str):
+        """02's summary: each model's test accuracy (one run or several seeds) next to the lecture's entry
+        of the same name, with its "comparable?" decision. Returns (DataFrame, {name: comparable?})."""
+        import pandas as pd
+
+        rows, comparable = [], {}
+        for name, value in tested.items():
+            said, epochs = self[name], epochs_of(name)
+            comparable[name] = said.comparable(same_task, task, said.smaller_setting(images, epochs, otherwise))
+            rows.append({"model": name, "this run: test accuracy": run_text(value),
+                         "this run: setting": f"{images:,} images, best of {epochs} epochs on validation",
+                         "lecture": said.text, "lecture: setting": said.setting, "comparable?": comparable[name]})
+        return pd.DataFrame(rows).set_index("model"), comparable
+
     def record(self, task: str, same_task: bool, comparable: dict[str, str], **values: Any) -> None:
         """Record this run's task and the summary's "comparable?" decisions (and any `values` the
         notebook records nowhere else) for the results report; nothing is shown."""

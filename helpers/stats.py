@@ -26,6 +26,10 @@ import numpy as np
 from scipy import stats as _scipy_stats
 
 AHEAD, BEHIND, NOISE, UNKNOWN = "ahead", "behind", "within noise", "spread unknown"
+CHOICES = [AHEAD, BEHIND, NOISE, UNKNOWN]    # the outcomes a prediction can name
+VERDICT_RULE = ("error bars: ±1 standard deviation, how far a single run moves; the verdict does not read them: "
+                "it gives the difference of the means a 95% interval (Welch's t-test) and names a winner only "
+                "when the interval excludes 0")
 VERDICTS = (AHEAD, BEHIND, NOISE, UNKNOWN)
 LEVEL = 0.95   # confidence level of every interval
 

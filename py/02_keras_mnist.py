@@ -269,22 +269,25 @@ print(f"{n_demo} samples, batch size 100: {demo_history.params['steps']} iterati
 #
 # `model_a` has not been trained yet: it trains on the training part and reports the validation set after each epoch.
 
-# %% tags=["nbval-ignore-output"]
-history = model_a.fit(x_tr_flat, y_tr_onehot, epochs=EPOCHS, batch_size=BATCH_SIZE,
-                      validation_data=(x_val_flat, y_val_onehot), verbose=2)
-
 # %% [markdown]
 # ### ✏️ Exercise 1 — iterations per epoch
 #
-# `model_a` trained on the training part: the `len(x_train)` training images minus the `n_val` held out for validation, at batch size `BATCH_SIZE` (all printed below). How many iterations (weight updates) did each epoch make? (Hint: the last batch may be smaller than the others.)
+# `model_a` will train on the training part: the `len(x_train)` training images minus the `n_val` held out for validation, at batch size `BATCH_SIZE` (all printed below). How many iterations (weight updates) will each epoch make? (Hint: the last batch may be smaller than the others.) Answer, then run the training below: its log shows the count.
 
 # %% tags=["answer", "nbval-ignore-output"]
 print("training images:", len(x_train), "| held out for validation:", n_val, "| batch size:", BATCH_SIZE)
 answer = ...
 
+# %% tags=["nbval-ignore-output"]
+history = model_a.fit(x_tr_flat, y_tr_onehot, epochs=EPOCHS, batch_size=BATCH_SIZE,
+                      validation_data=(x_val_flat, y_val_onehot), verbose=2)
+
 # %% tags=["check", "nbval-check-output"]
+n_fit = len(x_train) - n_val                 # the images fit() trained on
 helpers.check("iterations per epoch", answer, history.params["steps"],
-              hint="divide the number of images left for training by the batch size, and round up")
+              hint="divide the number of images left for training by the batch size, and round up",
+              mistakes=[(n_fit // BATCH_SIZE, "round up: the last, smaller batch is one more update"),
+                        (math.ceil(len(x_train) / BATCH_SIZE), "the validation images are not trained on")])
 
 # %% tags=["solution", "nbval-check-output"]
 answer = math.ceil((len(x_train) - n_val) / BATCH_SIZE)
@@ -389,8 +392,11 @@ helpers.record("labels", {"loss_gap": loss_gap, "weight_gap": weight_gap,
 answer = ...
 
 # %% tags=["check", "nbval-check-output"]
-helpers.check("one-hot bytes and ratio", answer, (y_train_onehot.nbytes, y_train_onehot.nbytes / y_train.nbytes),
-              hint="one 8-byte value per image and class, against one 8-byte value per image")
+truth = (y_train_onehot.nbytes, y_train_onehot.nbytes / y_train.nbytes)
+helpers.check("one-hot bytes and ratio", answer, truth,
+              hint="one 8-byte value per image and class, against one 8-byte value per image",
+              mistakes=[((truth[0] // 8, truth[1]), "that counts values; each float64 value takes 8 bytes"),
+                        ((truth[0], 1 / truth[1]), "the ratio is upside down: one-hot bytes over sparse bytes")])
 
 # %% tags=["solution", "nbval-check-output"]
 answer = (len(y_train) * n_classes * y_train_onehot.itemsize, n_classes * y_train_onehot.itemsize / y_train.itemsize)
@@ -501,7 +507,9 @@ valid_variant = keras.Sequential([
     layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(n_classes, activation="softmax"),
 ])
 helpers.check("parameters with padding='valid'", answer, valid_variant.count_params(),
-              hint="only the dense layer after Flatten changes: 5*5*64 inputs instead of 6*6*64")
+              hint="only the dense layer after Flatten changes: 5*5*64 inputs instead of 6*6*64",
+              mistakes=[(cnn.count_params(), "that is the count with padding='same' (6x6 maps)"),
+                        (valid_variant.count_params() - 64, "the dense layer's 64 biases are missing")])
 
 # %% tags=["solution", "nbval-check-output"]
 answer = 320 + 18_496 + (5 * 5 * 64 * 64 + 64) + (64 * n_classes + n_classes)
@@ -591,16 +599,13 @@ for seed in SEEDS[1:]:      # one more run per further seed
         seed_models[name].append(fresh)
         seed_histories[name].append(fresh.history.history)
 keras.utils.set_random_seed(SEED)
-VERDICT_RULE = ("error bars: ±1 standard deviation, how far a single run moves; the verdict does not read them: "
-                "it gives the difference of the means a 95% interval (Welch's t-test) and names a winner only "
-                "when the interval excludes 0")
 
 ax = plots.bar_seeds(seed_val, title=f"Validation accuracy at the chosen epoch, {len(SEEDS)} seeds",
                      ylabel="validation accuracy", chance=1 / n_classes)
 ax.set_xlabel("model")
 plots.show(f"Bar chart of validation accuracy for the dense net and the tiny CNN, mean over {len(SEEDS)} seeds "
            "with error bars of one standard deviation and each seed as a dot, with a dashed chance line.")
-print(VERDICT_RULE)
+print(stats.VERDICT_RULE)
 cnn_vs_dense = stats.compare("tiny CNN", seed_val["tiny CNN"], "dense 784-32-10", seed_val["dense 784-32-10"],
                              what="validation accuracy")
 print(cnn_vs_dense)
@@ -608,12 +613,16 @@ print(cnn_vs_dense)
 # %% [markdown]
 # ### ✏️ Exercise 4 — predict, run, explain: half the filters
 #
-# The tiny CNN has 32 filters in each convolution. With 16, its second convolution has a quarter of the weights and the dense layer after `Flatten` half (the flattened maps are 5×5×16 = 400 values). **Predict** first: trained the same way over the same `SEEDS`, will the 16-filter CNN's validation accuracy be `"ahead"` of, `"behind"` or `"within noise"` of the tiny CNN's? (With a single seed in `SEEDS` the only possible outcome is `"spread unknown"`.) Write it in the cell below, then **run** the check: it trains the variant and compares it with the tiny CNN's runs above. Then **explain** the outcome: what can 16 filters per layer still detect on 28×28 digits, and how much did fewer weights cost? Try `filters = 4` or `filters = 64` next.
+# The tiny CNN has 32 filters in each convolution. With 16, its second convolution has a quarter of the weights and the dense layer after `Flatten` half (the flattened maps are 5×5×16 = 400 values). **Predict** first: trained the same way over the same `SEEDS`, will the 16-filter CNN's validation accuracy be `"ahead"` of, `"behind"` or `"within noise"` of the tiny CNN's? (With a single seed in `SEEDS` the only possible outcome is `"spread unknown"`.) Write it below (the experiment refuses to run before), then **run** the experiment: it trains the variant and compares it with the tiny CNN's runs. Try `filters = 4` or `filters = 64` next.
 
 # %% tags=["answer", "nbval-ignore-output"]
-answer = ...   # your prediction: "ahead", "behind" or "within noise" ("spread unknown" with one seed)
+prediction = ...   # your prediction: "ahead", "behind" or "within noise" ("spread unknown" with one seed)
 
-# %% tags=["check", "nbval-ignore-output"]
+# %% tags=["solution", "nbval-ignore-output"]
+prediction = "within noise"   # 16 filters still see strokes and curves; a few hundred images cannot tell a small loss
+
+# %% tags=["nbval-ignore-output"]
+helpers.require_prediction(prediction, [stats.AHEAD, stats.BEHIND, stats.NOISE, stats.UNKNOWN])
 filters = 16                                               # change me, then run again
 variant_val = []
 for seed in SEEDS:
@@ -629,16 +638,25 @@ keras.utils.set_random_seed(SEED)
 filters_vs_tiny = stats.compare(f"{filters}-filter CNN", variant_val, "tiny CNN (32 filters)", seed_val["tiny CNN"],
                                 what=f"validation accuracy ({variant.count_params():,} vs {tiny_cnn.count_params():,} parameters)")
 print(filters_vs_tiny)
-print(f"your prediction: {'(not written yet)' if answer is ... else answer} / "
-      f"this run's outcome: {filters_vs_tiny.verdict}")
-helpers.check(f"{filters} filters vs 32: ahead, behind or within noise", answer, filters_vs_tiny.verdict,
-              hint="a wrong prediction is fine, it is what to explain. The outcome is the end of the sentence "
-                   "above: 'A is ahead of B' is 'ahead' for A (and 'behind' for B), 'within the noise' is "
-                   "'within noise', 'one seed' is 'spread unknown'")
 
-# %% tags=["solution", "nbval-check-output"]
-answer = filters_vs_tiny.verdict      # the outcome, whatever this run gave; the explanation is the exercise
-helpers.check(f"{filters} filters vs 32: ahead, behind or within noise", answer, filters_vs_tiny.verdict)
+# %% [markdown]
+# **Explain** the outcome in a few sentences, with its numbers: what can 16 filters per layer still detect on 28×28 digits, how much did fewer weights cost, and would more seeds or more images change the verdict?
+
+# %% tags=["answer", "nbval-ignore-output"]
+explanation = ...   # a few sentences, as a string: "..."
+
+# %% tags=["check", "nbval-ignore-output"]
+helpers.check_prediction(f"{filters} filters vs 32: your prediction", prediction,
+                         [stats.AHEAD, stats.BEHIND, stats.NOISE, stats.UNKNOWN], filters_vs_tiny.verdict)
+helpers.check_explanation(f"{filters} filters vs 32: your explanation", explanation, about=["filter", "seed", "noise"])
+
+# %% tags=["solution", "nbval-ignore-output"]
+explanation = """Sixteen 3x3 filters per layer are still enough to detect the strokes, ends and curves that tell
+ten digits apart, so halving the filters removes weights (most of them in the dense layer after Flatten) but
+little of what the net can see. The difference in validation accuracy is then small next to the spread between
+seeds and the sampling noise of a few hundred validation images: unless the verdict above says otherwise, more
+seeds and more images would be needed to see a cost; with 4 filters the net has far less to see with."""
+helpers.check_explanation(f"{filters} filters vs 32: your explanation", explanation, about=["filter", "seed", "noise"])
 
 # %% [markdown]
 # ## 12. Looking inside: learning curves, confusion matrix, confident mistakes
@@ -852,7 +870,7 @@ ax = plots.bar_seeds(seed_test, title=f"Test accuracy, {len(SEEDS)} seeds", ylab
 ax.set_xlabel("model")
 plots.show(f"Bar chart of test accuracy for the dense net and the tiny CNN, mean over {len(SEEDS)} seeds with "
            "error bars of one standard deviation and each seed as a dot, with a dashed chance line.")
-print(VERDICT_RULE)
+print(stats.VERDICT_RULE)
 lecture_effects = [
     stats.lecture_effect("02.cnn_vs_dense", "A CNN beats a dense network on images (test accuracy)", cnn_vs_dense_test,
                          expected="ahead"),
@@ -882,19 +900,10 @@ helpers.record("comparisons", {"validation": cnn_vs_dense.as_dict(), "exercise 4
 lecture = helpers.lecture_values("02")     # the lecture's numbers, settings and task, from data/lecture_values.json
 task = f"{ds.name}, {n_classes} classes, chance {1 / n_classes:.2f}"
 same_task = DATASET == "mnist"
-rows, comparable = [], {}
-for name in results:                       # the models of sections 7-10, each next to the lecture's
-    said = lecture[name]
-    epochs = DENSE_EPOCHS if name.startswith("dense") else EPOCHS
-    smaller = ([f"{len(train_idx):,} vs {said.images:,} images"] if said.images and len(train_idx) < said.images
-               else []) + ([f"{epochs} vs {said.epochs} epochs"] if said.epochs and epochs < said.epochs else [])
-    comparable[name] = said.comparable(same_task, ds.name, [f"smaller setting ({', '.join(smaller)})"] if smaller
-                                       else ["here the epoch is chosen on validation; the lecture kept the last"])
-    rows.append({"model": name,
-                 "this run: test accuracy": helpers.lecture.run_text(seed_test.get(name, results[name]["test accuracy"])),
-                 "this run: setting": f"{len(train_idx):,} images, best of {epochs} epochs on validation",
-                 "lecture": said.text, "lecture: setting": said.setting, "comparable?": comparable[name]})
-summary = pd.DataFrame(rows).set_index("model")
+summary, comparable = lecture.beside({name: seed_test.get(name, results[name]["test accuracy"]) for name in results},
+                                     same_task, ds.name, len(train_idx),   # the models of sections 7-10
+                                     lambda name: DENSE_EPOCHS if name.startswith("dense") else EPOCHS,
+                                     otherwise="here the epoch is chosen on validation; the lecture kept the last")
 lecture.record(task=task, same_task=same_task, comparable=comparable, grid_fits=n_fits)   # for the results report
 print(f"this run: {task} | lecture: {lecture.task}")
 print(f"verdict on the test set: {cnn_vs_dense_test.sentence}")

@@ -70,7 +70,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import keras
 from keras import layers
-from helpers import data, plots, stats
+from helpers import data, exercises, plots, stats
 from helpers.splits import show_splits
 from helpers.stats import mean_sd
 import math
@@ -183,18 +183,23 @@ print(f"plain net: {dense_plain.count_params():,} parameters | dropout net: {den
 # %% [markdown]
 # ### ✏️ Exercise 1 — parameters of the dropout net
 #
-# Without calling `count_params`, compute the number of parameters of `dense_dropout` from its layer sizes (784 inputs, two hidden layers of 1,024 units, 10 outputs; remember the biases, and what a `Dropout` layer adds).
+# Without calling `count_params`, compute the number of parameters of the same dropout net with hidden layers **half as wide**: 784 inputs, two hidden layers of 512 units, each followed by `Dropout(0.5)`, 10 outputs (remember the biases, and what a `Dropout` layer adds).
 
 # %% tags=["answer", "nbval-ignore-output"]
 answer = ...
 
 # %% tags=["check", "nbval-check-output"]
-helpers.check("dense dropout parameters", answer, dense_dropout.count_params(),
-              hint="a Dense layer with n inputs and m units has n*m + m parameters; Dropout has none")
+half = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(512), layers.Dropout(0.5), layers.Dense(512),
+                         layers.Dropout(0.5), layers.Dense(10)])
+helpers.check("dropout net of width 512: parameters", answer, half.count_params(),
+              hint="a Dense layer with n inputs and m units has n*m + m parameters; Dropout has none",
+              mistakes=[(784 * 512 + 512 * 512 + 512 * 10, "the biases are missing: one per unit"),
+                        (half.count_params() + 2 * 512, "a Dropout layer has no weights: it only zeroes inputs"),
+                        (dense_dropout.count_params(), "that is the 1,024-wide net; this one has 512 units per layer")])
 
 # %% tags=["solution", "nbval-check-output"]
-answer = (784 * 1024 + 1024) + (1024 * 1024 + 1024) + (1024 * 10 + 10)   # dropout layers: 0
-helpers.check("dense dropout parameters", answer, dense_dropout.count_params())
+answer = (784 * 512 + 512) + (512 * 512 + 512) + (512 * 10 + 10)   # dropout layers: 0
+helpers.check("dropout net of width 512: parameters", answer, half.count_params())
 
 # %% [markdown]
 # Both nets train on the same `N_OVERFIT` images for `DENSE_EPOCHS` epochs (the lecture: 20) with batch size `DENSE_BATCH_SIZE` = 128, as in the lecture — once for every seed in `SEEDS`. The seed changes the initial weights, the order of the batches and the dropout masks; the images stay the same. The plots show the mean over the seeds, with a band of ±1 standard deviation.
@@ -263,13 +268,18 @@ helpers.record("dropout", {"rows": rows, "verdicts": {k: v.as_dict() for k, v in
 # %% [markdown]
 # ### ✏️ Exercise 2 — predict, run, explain: a higher dropout rate
 #
-# What happens to the overfitting gap (validation loss minus training loss, measured with `evaluate`) when the dropout rate goes up from `DROPOUT_RATE` to 0.8? **Predict** first: compared with the dropout nets above (same images, epochs and seeds), will the gap be `"narrower"`, `"wider"` or `"within noise"`? Write your prediction in `answer`, then run the check cell: it trains the net at `new_rate` once per seed and states the outcome. Then **explain** it: what happened to the training loss, and to the validation loss? Try a lower rate too (say 0.2) and predict again.
+# What happens to the overfitting gap (validation loss minus training loss, measured with `evaluate`) when the dropout rate goes up from `DROPOUT_RATE` to 0.8? **Predict** first: compared with the dropout nets above (same images, epochs and seeds), will the gap be `"narrower"`, `"wider"` or `"within noise"`? Write your prediction and run its cell (the experiment refuses to run before), then run the experiment: it trains the net at `new_rate` once per seed and states the outcome. Then **explain** it. Try a lower rate too (say 0.2) and predict again.
 
 # %% tags=["answer", "nbval-ignore-output"]
 new_rate = 0.8    # the dropout rate to try, from 0 up to 0.95 (DROPOUT_RATE is the rate of the nets above)
-answer = ...      # your prediction for the gap at new_rate: "narrower", "wider" or "within noise"
+prediction = ...  # your prediction for the gap at new_rate: "narrower", "wider" or "within noise"
 
-# %% tags=["check", "nbval-ignore-output"]
+# %% tags=["solution", "nbval-ignore-output"]
+prediction = "narrower"   # each batch trains a smaller, noisier sub-network: it memorises less
+
+# %% tags=["nbval-ignore-output"]
+RATE_CHOICES = ["narrower", "wider", "within noise", "spread unknown"]
+helpers.require_prediction(prediction, RATE_CHOICES)
 new_runs = []
 for seed in SEEDS:
     model = lecture_net(f"dense_dropout_{new_rate:g}".replace(".", "_"), new_rate, seed)   # no "." in a name
@@ -287,7 +297,27 @@ print(rate_verdict["sentence"])
 for part in ["train loss", "val loss"]:
     print(f"{part}: {mean_sd([run[part] for run in new_runs])} at rate {new_rate} | "
           f"{mean_sd(by_net['dropout'][part])} at rate {DROPOUT_RATE}")
-# extra code: the gap is validation loss minus training loss; which of the two moved it?
+
+# %% [markdown]
+# **Explain** the outcome in a few sentences, from the two losses above: what happened to the training loss, what happened to the validation loss, and is a narrower gap good news here?
+
+# %% tags=["answer", "nbval-ignore-output"]
+explanation = ...   # a few sentences, as a string: "..."
+
+# %% tags=["check", "nbval-ignore-output"]
+helpers.check_prediction("dropout rate: your prediction", prediction, RATE_CHOICES, outcome)
+helpers.check_explanation("dropout rate: your explanation", explanation, about=["loss", "memoris", "underfit"])
+
+# %% tags=["solution", "nbval-ignore-output"]
+explanation = """A higher rate makes every training batch see a smaller, noisier sub-network, so the net memorises
+its training images less and its training loss (measured with every unit on) stays higher. The gap is the
+validation loss minus the training loss, so it narrows when the training loss rises more than the validation
+loss. That is good news only if the validation loss did not rise too: if both rose, the net underfits, and the
+narrower gap only hides it. The lines below say which loss drove the change in this run."""
+helpers.check_explanation("dropout rate: your explanation", explanation, about=["loss", "memoris", "underfit"])
+
+# %% tags=["nbval-ignore-output"]
+# the gap is validation loss minus training loss; which of the two moved it?
 val_verdict = stats.compare(f"rate {new_rate}", [run["val loss"] for run in new_runs], f"rate {DROPOUT_RATE}",
                             by_net["dropout"]["val loss"], "validation loss", lower_is_better=True).as_dict()
 print(val_verdict["sentence"])
@@ -306,13 +336,6 @@ elif val_verdict["verdict"] == stats.NOISE:
     print("the validation loss did not change beyond the noise: on unseen images this run cannot tell the rates apart")
 helpers.record("dropout_rate", {"new_rate": new_rate, "runs": new_runs, "verdict": rate_verdict, "outcome": outcome,
                                 "val_loss_verdict": val_verdict, "driver": driver})
-helpers.check("your prediction", answer, outcome,
-              hint=f"this run's outcome: {outcome}. Predictions can be wrong: explain it from the two losses above")
-
-# %% tags=["solution", "nbval-ignore-output"]
-answer = outcome     # what this run found (write the prediction before running, then explain the outcome)
-helpers.check("your prediction", answer, outcome)
-
 # %% [markdown]
 # The usual explanation: a higher rate makes each training batch see a smaller, noisier sub-network, so the training loss (even measured with every unit on) stays higher and the net memorises less; the validation loss moves less, so the gap narrows. Pushed too far, dropout leaves too little of the net to learn with: both losses rise, and the net *underfits*. So a narrower gap is good news only when the validation loss does not rise with it — read the gap together with the validation-loss verdict, and the line that says which loss drove the change. A rate below `DROPOUT_RATE` goes the other way, towards the plain net.
 
@@ -356,7 +379,10 @@ answer = ...
 # %% tags=["check", "nbval-check-output"]
 threes = np.full((1, 1000), 3.0, dtype="float32")
 survivor = keras.ops.convert_to_numpy(layers.Dropout(0.2, seed=1)(threes, training=True)).max()
-helpers.check("dropout survivor value", answer, survivor, hint="survivors are multiplied by 1 / (1 - rate)")
+helpers.check("dropout survivor value", answer, survivor, hint="survivors are multiplied by 1 / (1 - rate)",
+              mistakes=[(3.0, "the survivors are scaled up during training, not passed on as they are"),
+                        (3.0 * (1 - 0.2), "multiplying by 1 - rate is the original paper's test-time scaling"),
+                        (3.0 / 0.2, "divide by the share kept, 1 - rate, not by the rate")])
 
 # %% tags=["solution", "nbval-check-output"]
 answer = 3.0 / (1 - 0.2)
@@ -418,6 +444,28 @@ print("weights:", [(w.name, "trainable" if w.trainable else "non-trainable") for
 #
 # **How many steps do the moving averages need?** After $k$ training steps the initial value still makes up a share $\text{momentum}^k$ of each moving average. That matters more than it seems when the statistics are far from the initial values: the ReLU outputs of a first convolution on images scaled to [0, 1] vary far less than 1 (the table further down measures it), so even a small leftover share of the initial variance 1.0 can be several times the true variance. With the lecture's 60,000 images (469 steps per epoch) the default momentum 0.99 forgets its start within a couple of epochs; our experiments make far fewer steps, so we lower the momentum to `BN_MOMENTUM` = 0.8: the moving averages then follow the last few batches. Try `BN_MOMENTUM = 0.99` in the parameters and compare the training and validation accuracies of the BN nets: the validation accuracy is measured with the moving averages.
 
+# %% [markdown]
+# ### ✏️ Exercise 4 — batch normalization by hand
+#
+# Write `batch_norm(x, gamma, beta, epsilon)`: what a `BatchNormalization` layer computes in **training** mode on a batch `x` of shape (batch, features). Per feature (per column): subtract the batch mean, divide by the square root of the batch variance plus `epsilon`, then multiply by `gamma` and add `beta`. The check compares your function with a real Keras layer (`training=True`) on random batches, γ and β that you did not choose.
+
+# %% tags=["answer", "nbval-ignore-output"]
+def batch_norm(x, gamma, beta, epsilon=1e-3):
+    # your code: normalize each column of x with the batch's mean and variance, then scale and shift
+    ...
+
+# %% tags=["check", "nbval-check-output"]
+helpers.check_function("batch_norm", batch_norm, exercises.keras_batch_norm, exercises.batch_norm_cases(SEED),
+                       hint="x.mean(axis=0) and x.var(axis=0) give one mean and one variance per column",
+                       mistakes=exercises.batch_norm_mistakes())
+
+# %% tags=["solution", "nbval-check-output"]
+def batch_norm(x, gamma, beta, epsilon=1e-3):
+    normalized = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + epsilon)   # per column: the batch's statistics
+    return gamma * normalized + beta
+
+helpers.check_function("batch_norm", batch_norm, exercises.keras_batch_norm, exercises.batch_norm_cases(SEED))
+
 # %% tags=["nbval-check-output"]
 steps_per_epoch = math.ceil(len(x_fit) / BATCH_SIZE)
 steps = EPOCHS * steps_per_epoch
@@ -472,9 +520,9 @@ for name, options in bn_variants.items():
     print(f"{name:13s}{count(model)}")
 
 # %% [markdown]
-# ### ✏️ Exercise 4 — what batch normalization stores
+# ### ✏️ Exercise 5 — what batch normalization stores
 #
-# How many **non-trainable** parameters does `cnn_small_bn` have (two BN layers on 8 channels each)? And how many in the 64-filter version? Give the pair `(8 filters, 64 filters)`.
+# How many **non-trainable** parameters would `cnn_small` with batch normalization have with 16 filters per convolution (two BN layers on 16 channels each)? And with 128? Give the pair `(16 filters, 128 filters)`.
 
 # %% tags=["answer", "nbval-ignore-output"]
 answer = ...
@@ -484,12 +532,14 @@ answer = ...
 def non_trainable(model):
     return sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
 
-truth = (non_trainable(cnn_small_bn), non_trainable(cnn_small("cnn_64_bn", filters=64, batch_norm=True)))
+truth = tuple(non_trainable(cnn_small(f"cnn_{n}_bn", filters=n, batch_norm=True)) for n in (16, 128))
 helpers.check("non-trainable BN parameters", answer, truth,
-              hint="each BN layer keeps a moving mean and a moving variance per channel")
+              hint="each BN layer keeps a moving mean and a moving variance per channel",
+              mistakes=[((2 * 16, 2 * 128), "there are two BN layers, each with a moving mean and a moving variance"),
+                        ((2 * 4 * 16, 2 * 4 * 128), "gamma and beta are trainable: only the moving statistics are not")])
 
 # %% tags=["solution", "nbval-check-output"]
-answer = (2 * 2 * 8, 2 * 2 * 64)    # 2 BN layers x (moving mean + moving variance) x channels
+answer = (2 * 2 * 16, 2 * 2 * 128)    # 2 BN layers x (moving mean + moving variance) x channels
 helpers.check("non-trainable BN parameters", answer, truth)
 
 # %% [markdown]

@@ -70,7 +70,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import keras
 from keras import layers
-from helpers import data, plots
+from helpers import data, exercises, plots, stats
 from helpers.repro import fresh_start
 from helpers.splits import show_splits
 from helpers.stats import mean_sd
@@ -166,7 +166,11 @@ answer = ...   # a whole number
 
 # %% tags=["check", "nbval-check-output"]
 helpers.check("parameters of dense_net(depth=3)", answer, dense_net(depth=3).count_params(),
-              hint="a Dense layer with n inputs and m units has n*m + m parameters; the hidden layers after the first have 128 inputs")
+              hint="a Dense layer with n inputs and m units has n*m + m parameters; the hidden layers after the first have 128 inputs",
+              mistakes=[(784 * 128 + 2 * 128 * 128 + 128 * 10, "the biases are missing: one per unit"),
+                        (dense_net(depth=2).count_params(), "that is two hidden layers; depth=3 has three"),
+                        (3 * (784 * 128 + 128) + (128 * 10 + 10), "only the first hidden layer has 784 inputs; "
+                         "the others read the 128 outputs of the layer before")])
 
 # %% tags=["solution", "nbval-check-output"]
 answer = (784 * 128 + 128) + 2 * (128 * 128 + 128) + (128 * 10 + 10)
@@ -202,8 +206,66 @@ plots.show("Histograms of the first-layer weights of the dense net trained with 
            "on a logarithmic count axis; the legend gives each mean absolute weight.")
 
 # %% [markdown]
-# The L2 penalty pulls the whole distribution in towards zero; the L1 penalty piles many weights up near zero (Adam keeps nudging them, so few land on exactly 0.0). Whether either improves validation accuracy depends on λ: too small does nothing, too large stops the net from fitting. λ is one more hyperparameter to tune on the validation set. **Try:** `L2(1e-2)`.
+# The L2 penalty pulls the whole distribution in towards zero; the L1 penalty piles many weights up near zero (Adam keeps nudging them, so few land on exactly 0.0). Whether either improves validation accuracy depends on λ: too small does nothing, too large stops the net from fitting. λ is one more hyperparameter to tune on the validation set. 
+# %% [markdown]
+# ### ✏️ Exercise 2 — the L2 penalty by hand
 #
+# Write `l2_penalty(kernels, lam)`: the cost that `kernel_regularizer=keras.regularizers.L2(lam)` adds to the loss for a list of weight matrices, λ·Σw² over every weight of every matrix. The check compares it with Keras' own regularizer on random weight matrices and values of λ that you did not choose.
+
+# %% tags=["answer", "nbval-ignore-output"]
+def l2_penalty(kernels, lam):
+    # your code: lam times the sum of the squares of every weight in every array of `kernels`
+    ...
+
+# %% tags=["check", "nbval-check-output"]
+helpers.check_function("l2_penalty", l2_penalty, exercises.keras_l2, exercises.l2_cases(SEED),
+                       hint="np.sum(w ** 2) sums the squares of one array; add them over the list, then multiply by lam",
+                       mistakes=exercises.l2_mistakes())
+
+# %% tags=["solution", "nbval-check-output"]
+def l2_penalty(kernels, lam):
+    return lam * sum(float(np.sum(w ** 2)) for w in kernels)
+
+helpers.check_function("l2_penalty", l2_penalty, exercises.keras_l2, exercises.l2_cases(SEED))
+
+# %% [markdown]
+# ### ✏️ Exercise 3 — predict, run, explain: a ten times stronger L2 penalty
+#
+# The widest net of section 2 was trained above with `L2(1e-3)`. **Predict** first: with `L2(1e-2)`, ten times stronger, trained the same way over the same `SEEDS`, will its best validation accuracy be `"ahead"` of, `"behind"` or `"within noise"` of the `L2(1e-3)` net? Write it below (the experiment refuses to run before), run the experiment, then explain.
+
+# %% tags=["answer", "nbval-ignore-output"]
+prediction = ...   # your prediction: "ahead", "behind" or "within noise" ("spread unknown" with one seed)
+
+# %% tags=["solution", "nbval-ignore-output"]
+prediction = "behind"   # a ten times larger penalty keeps the weights too small to fit the digits as well
+
+# %% tags=["nbval-ignore-output"]
+CHOICES = [stats.AHEAD, stats.BEHIND, stats.NOISE, stats.UNKNOWN]
+helpers.require_prediction(prediction, CHOICES)
+experiment("strong penalty", {"L2(1e-2)": lambda: dense_net(width=wide, regularizer=keras.regularizers.L2(1e-2))})
+strong_l2 = stats.compare("L2(1e-2)", results["strong penalty"]["val"]["L2(1e-2)"], "L2(1e-3)",
+                          results["penalty"]["val"]["L2(1e-3)"], what="best validation accuracy")
+print(strong_l2)
+
+# %% [markdown]
+# **Explain** the outcome in a few sentences: what does a larger λ do to the weights, to the training accuracy (in the table) and to what the net can fit?
+
+# %% tags=["answer", "nbval-ignore-output"]
+explanation = ...   # a few sentences, as a string: "..."
+
+# %% tags=["check", "nbval-ignore-output"]
+helpers.check_prediction("stronger L2: your prediction", prediction, CHOICES, strong_l2.verdict)
+helpers.check_explanation("stronger L2: your explanation", explanation, about=["weight", "penalty", "fit"])
+
+# %% tags=["solution", "nbval-ignore-output"]
+explanation = """The penalty adds lambda times the sum of the squared weights to the loss, so a ten times larger
+lambda pulls every weight ten times harder towards zero. Small weights make a smoother function that cannot fit
+the training images as closely: the training accuracy at the best epoch drops, and if the penalty is strong
+enough the validation accuracy drops with it (underfitting). Whether the difference is beyond the noise between
+seeds is what the verdict above says; a weaker penalty would need more seeds to show its effect."""
+helpers.check_explanation("stronger L2: your explanation", explanation, about=["weight", "penalty", "fit"])
+
+# %% [markdown]
 # ## 4. Strides: a stride-2 convolution instead of pooling
 #
 # Max pooling halves a feature map with a fixed rule. A convolution with `strides=2` halves it too, with learned weights, and computes a quarter of the outputs a stride-1 convolution would. Replace both pooling layers of notebook 03's `cnn_small` (8 filters) by a stride of 2 in the convolution before them: 28 → (28 − 3)/2 + 1 = 13 → (13 − 3)/2 + 1 = 6, so 6·6·8 = 288 features reach the dense layer instead of 5·5·8 = 200. The stride-2 net has *more* parameters, yet far fewer multiplications per image:
@@ -233,7 +295,7 @@ for label, downsample in [("max pooling", "pool"), ("stride 2", "stride")]:
     print(f"{label:12s}: {model.count_params():>6,} parameters | {multiplications(model):>9,} multiplications per image")
 
 # %% [markdown]
-# ### ✏️ Exercise 2 — what reaches the dense layer
+# ### ✏️ Exercise 4 — what reaches the dense layer
 #
 # With **16** filters in each of the two convolutions and stride 2 instead of pooling, how many numbers does `Flatten` hand to the dense layer for one 28×28 image? Use (W − F + 2P)/S + 1 from notebook 01, rounding down.
 
@@ -244,7 +306,10 @@ answer = ...   # a whole number
 strided16 = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(16, 3, strides=2),
                               layers.Conv2D(16, 3, strides=2), layers.Flatten()])
 helpers.check("features after Flatten, 16 filters, stride 2", answer, int(strided16(np.zeros((1, 28, 28, 1), "float32")).shape[-1]),
-              hint="28 -> floor((28 - 3) / 2) + 1 = 13 -> floor((13 - 3) / 2) + 1 = 6; then 6 x 6 x filters")
+              hint="28 -> floor((28 - 3) / 2) + 1 = 13 -> floor((13 - 3) / 2) + 1 = 6; then 6 x 6 x filters",
+              mistakes=[(7 * 7 * 16, "(W - F) / S + 1 with W = 28, F = 3, S = 2 is 13 (rounded down), not 14"),
+                        (6 * 6 * 8, "this net has 16 filters, so 16 channels reach Flatten"),
+                        (5 * 5 * 16, "that is the max-pooling net; here the convolutions have stride 2")])
 
 # %% tags=["solution", "nbval-check-output"]
 answer = 6 * 6 * 16
@@ -323,23 +388,25 @@ plots.show("Line chart of best validation accuracy against the learning rate on 
 #
 # An epoch is one pass over the training images in batches, and every batch is one weight update, so an epoch has ⌈N / batch size⌉ updates. Compared at equal *epochs*, a large batch loses simply because it made fewer updates. A fair comparison gives every batch size about the **same number of updates**: each runs for `EPOCHS` × batch size / `BATCH_SIZE` epochs (at least one). Then the question is what a larger, less noisy batch buys per update.
 
+# %% [markdown]
+# ### ✏️ Exercise 5 — updates per epoch
+#
+# How many weight updates does the optimizer make in one epoch over the `N_TRAIN` training images with the first batch size in `BATCH_SIZES`? Compute it from the number of training images and the batch size (the last batch may be smaller than the others). Answer before you run the experiment below: its table shows the count.
+
+# %% tags=["answer", "nbval-ignore-output"]
+answer = ...
+
 # %% tags=["nbval-ignore-output"]
 batch_epochs = {b: max(1, round(EPOCHS * b / BATCH_SIZE)) for b in BATCH_SIZES}
 experiment("batch size", {f"batch {b}": (dense_net, {"batch_size": b, "epochs": batch_epochs[b]}) for b in BATCH_SIZES})
 print("updates in each run:", {f"batch {b}": batch_epochs[b] * math.ceil(len(x_fit) / b) for b in BATCH_SIZES})
 
-# %% [markdown]
-# ### ✏️ Exercise 3 — updates per epoch
-#
-# How many weight updates does the optimizer make in one epoch over the `N_TRAIN` training images with the first batch size in `BATCH_SIZES`? Compute it from the number of training images and the batch size (the last batch may be smaller than the others).
-
-# %% tags=["answer", "nbval-ignore-output"]
-answer = ...
-
 # %% tags=["check", "nbval-check-output"]
 model = trained["batch size", f"batch {BATCH_SIZES[0]}"][0]
 updates = int(model.optimizer.iterations.numpy()) // batch_epochs[BATCH_SIZES[0]]    # the optimizer's own counter
-helpers.check("updates per epoch", answer, updates, hint="one update per batch, and a partial last batch still counts: math.ceil")
+helpers.check("updates per epoch", answer, updates, hint="one update per batch, and a partial last batch still counts: math.ceil",
+              mistakes=[(len(x_fit) // BATCH_SIZES[0], "round up: the last, smaller batch is one more update"),
+                        (len(x_fit), "one update per batch, not per image")])
 
 # %% tags=["solution", "nbval-check-output"]
 answer = math.ceil(len(x_fit) / BATCH_SIZES[0])

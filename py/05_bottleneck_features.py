@@ -431,7 +431,8 @@ answer = ...   # a whole number
 # %% tags=["check", "nbval-ignore-output"]
 vgg_untrained = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))  # random weights: no download
 vgg_features = int(np.prod(vgg_untrained.output.shape[1:]))
-helpers.check("VGG16 bottleneck size", answer, vgg_features, hint="150 -> 75 -> 37 -> 18 -> 9 -> 4, times 512 filters")
+helpers.check("VGG16 bottleneck size", answer, vgg_features, hint="150 -> 75 -> 37 -> 18 -> 9 -> 4, times 512 filters",
+              mistakes=[(5 * 5 * 512, "pooling rounds an odd size down: 75 -> 37"), (4 * 4, "times the 512 filters")])
 
 # %% tags=["solution", "nbval-ignore-output"]
 answer = 4 * 4 * 512
@@ -606,7 +607,8 @@ lecture_head = keras.Sequential([keras.Input(shape=vgg_untrained.output.shape[1:
                                  layers.Dense(256, activation="relu"), layers.Dropout(0.5),
                                  layers.Dense(1, activation="sigmoid")])
 helpers.check("lecture head parameters", answer, lecture_head.count_params(),
-              hint="Dense(256): inputs x 256 weights + 256 biases; Dense(1): 256 weights + 1 bias")
+              hint="Dense(256): inputs x 256 weights + 256 biases; Dense(1): 256 weights + 1 bias",
+              mistakes=[(vgg_features * 256 + 256, "add Dense(1): 256 weights, 1 bias"), (vgg_features * 257 + 259, "one sigmoid unit, not two")])
 
 # %% tags=["solution", "nbval-ignore-output"]
 answer = (vgg_features * 256 + 256) + (256 + 1)
@@ -615,35 +617,43 @@ helpers.check("lecture head parameters", answer, lecture_head.count_params())
 # %% [markdown]
 # ### ✏️ Exercise 3 — predict, run, explain: does the head need its dropout?
 #
-# The head has hundreds of thousands of weights and few training images, so the lecture puts `Dropout(0.5)` in it. **Predict** first: trained the same way over the same seeds, will a head *without* the dropout be `"ahead"`, `"behind"` or `"within noise"` of the head with it (validation accuracy of the kept epoch)? Write your prediction, then run the next cell, which trains the heads without dropout, and compare. Whatever the outcome, explain it: how many epochs did each run keep, and what do the training accuracies say?
+# The head has hundreds of thousands of weights and few training images, so the lecture puts `Dropout(0.5)` in it. **Predict** first: trained the same way over the same seeds, will a head *without* the dropout be `"ahead"`, `"behind"` or `"within noise"` of the head with it (validation accuracy of the kept epoch)? Write your prediction (the experiment refuses to run before), then run the experiment, which trains the heads without dropout, and explain the outcome.
 
 # %% tags=["answer", "nbval-ignore-output"]
-answer = ...   # your prediction: "ahead", "behind" or "within noise" (for the head without dropout)
-
-# %% tags=["check", "nbval-ignore-output"]
-def build_head_no_dropout(input_shape, n_classes):
-    return keras.Sequential([keras.Input(shape=input_shape), layers.Flatten(),
-                             layers.Dense(256, activation="relu"), output_layer(n_classes, "head_output")])
-
-no_dropout_runs = [train_head(seed, build=build_head_no_dropout) for seed in SEEDS]
-no_dropout_val = [kept(h) for _, h, _ in no_dropout_runs]
-for name, runs_ in [("with dropout", head_runs), ("without dropout", no_dropout_runs)]:
-    for seed, (_, h, _) in zip(SEEDS, runs_):
-        best = int(np.argmin(h.history["val_loss"]))
-        print(f"head {name}, seed {seed}: kept epoch {best + 1} of {EPOCHS}; training accuracy then "
-              f"{h.history['accuracy'][best]:.3f}, validation {h.history['val_accuracy'][best]:.3f}")
-dropout_verdict = stats.compare("head without dropout", no_dropout_val, "head with dropout", head_val,
-                                what="validation accuracy (kept epoch)")
-print(dropout_verdict)
-helpers.check("your prediction", answer, dropout_verdict.verdict,
-              hint=f"this run's outcome: {dropout_verdict.verdict}. Predictions can be wrong: explain why it came out this way")
+prediction = ...   # your prediction: "ahead", "behind" or "within noise" (for the head without dropout)
 
 # %% tags=["solution", "nbval-ignore-output"]
-answer = dropout_verdict.verdict     # what this run found (a prediction written after the fact!)
-helpers.check("your prediction", answer, dropout_verdict.verdict)
+prediction = "within noise"   # the features are good and the training short: little room to over-fit
+
+# %% tags=["nbval-ignore-output"]
+helpers.require_prediction(prediction, stats.CHOICES)
+def build_head_no_dropout(input_shape, n_classes):      # build_head without its Dropout layer
+    return keras.Sequential([layer for layer in build_head(input_shape, n_classes).layers if not isinstance(layer, layers.Dropout)])
+
+no_dropout_runs = [train_head(seed, build=build_head_no_dropout) for seed in SEEDS]
+dropout_verdict = stats.compare("head without dropout", [kept(h) for _, h, _ in no_dropout_runs], "head with dropout", head_val,
+                                what="validation accuracy (kept epoch)")
+print(dropout_verdict)
 
 # %% [markdown]
-# With one seed (`SEEDS` of length 1) the outcome is "spread unknown": no prediction can be checked against a single run. Dropout's effect on a small head trained on good features is often small; it matters more when the head is large compared with the data, or the training long.
+# **Explain** the outcome in a few sentences: what does dropout do to a head trained on fixed features, and why might its effect be small or large here?
+
+# %% tags=["answer", "nbval-ignore-output"]
+explanation = ...   # a few sentences, as a string: "..."
+
+# %% tags=["check", "nbval-ignore-output"]
+helpers.check_prediction("head without dropout: your prediction", prediction, stats.CHOICES, dropout_verdict.verdict)
+helpers.check_explanation("head without dropout: your explanation", explanation, about=["dropout", "over-fit", "overfit", "epoch"])
+
+# %% tags=["solution", "nbval-ignore-output"]
+explanation = """Dropout switches off half of the head's units in every step, so it cannot memorise the training images
+through a few units. On good features, kept at its best epoch, a head has little time to over-fit: the effect is often small."""
+helpers.check_explanation("head without dropout: your explanation", explanation, about=["dropout", "over-fit", "overfit", "epoch"])
+
+# %% tags=["nbval-ignore-output"]
+for name, runs_ in [("with dropout", head_runs), ("without dropout", no_dropout_runs)]:   # per seed
+    print(f"head {name}: kept epochs {[int(np.argmin(h.history['val_loss'])) + 1 for _, h, _ in runs_]} of {EPOCHS}, "
+          f"training accuracy then {[round(kept(h, 'accuracy'), 3) for _, h, _ in runs_]}")
 
 # %% [markdown]
 # ## 5. Why it is cheap: one pass through the base instead of one per epoch
@@ -781,27 +791,25 @@ stats.show_effects(lecture_effects)     # recorded for the tests and the report,
 peak_mb = helpers.peak_memory_mb()
 lecture = helpers.lecture_values("05")     # the lecture's numbers, settings and task, from data/lecture_values.json
 task = f"{'cats vs dogs' if IMAGENET else 'MNIST digits'} ({n_classes} classes, chance {1 / n_classes:.2f})"
-same_task = IMAGENET
-comparable = {entry.id: entry.comparable(same_task, "MNIST digits", entry.smaller_setting(
+comparable = {entry.id: entry.comparable(IMAGENET, "MNIST digits", entry.smaller_setting(
     len(train), EPOCHS, "here the epoch kept on validation, scored on test images; the lecture's last epoch, on "
     "validation images")) for entry in lecture}    # a setting smaller than the lecture's is named
-lecture.record(task=task, same_task=same_task, comparable=comparable)   # for the results report
+lecture.record(task=task, same_task=IMAGENET, comparable=comparable)   # for the results report
 summary = pd.DataFrame({
     "this run": [task, PRETRAINED, f"{n_train_per_class} x {n_classes}", f"{len(SEEDS)}",
                  helpers.lecture.run_text(test_scratch), helpers.lecture.run_text(test_head), test_verdict.verdict,
                  f"{seconds_extract:.1f} s ({len(x_pool):,} images)", f"{seconds_epoch:.2f} s", f"{peak_mb:.0f} MB"],
     "lecture": [str(lecture.task), lecture.task.network, f"{lecture.task.train_per_class:,} x {lecture.task.classes}",
                 "1", lecture["scratch"].text, lecture["bottleneck"].text, "-", "-", "-", "-"],
-    "comparable?": ["same task" if same_task else "no: another task", "", "", "",
+    "comparable?": ["same task" if IMAGENET else "no: another task", "", "", "",
                     comparable["scratch"], comparable["bottleneck"], "", "", "", ""],
 }, index=["task", "pretrained network", "labelled training images", "seeds",
           f"{scratch_label} (test acc.)", "bottleneck head (test acc.)", "bottleneck vs scratch on test",
           "feature extraction (labelled pool)", "one end-to-end epoch", "peak memory of this notebook"])
 print(summary.to_string())
-helpers.record("verdicts", {"augmentation": augmentation_verdict.as_dict(), "augmentation_gap": augmentation_gap.as_dict(),
-                            "transfer": transfer_verdict.as_dict(),
-                            "dropout": dropout_verdict.as_dict(), "test": test_verdict.as_dict(),
-                            "curve": {str(n): v.as_dict() for n, v in curve_verdicts.items()}})
+verdicts = {"augmentation": augmentation_verdict, "augmentation_gap": augmentation_gap, "transfer": transfer_verdict,
+            "dropout": dropout_verdict, "test": test_verdict}
+helpers.record("verdicts", {**{k: v.as_dict() for k, v in verdicts.items()}, "curve": {str(n): v.as_dict() for n, v in curve_verdicts.items()}})
 helpers.record("results", {
     "pretrained": PRETRAINED, "provenance": ds.provenance, "n_train_per_class": n_train_per_class, "seeds": SEEDS,
     "n_classes": n_classes, "split_sizes": {"train": len(train), "validation": len(val), "test": len(test)},

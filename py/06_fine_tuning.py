@@ -268,7 +268,9 @@ block4 = [layer.name for layer in vgg.layers].index("block4_conv1")
 for i, layer in enumerate(vgg.layers):
     layer.trainable = i >= block4
 helpers.check("VGG16 blocks 4-5 trainable", answer, n_trainable(vgg),
-              hint="add the parameters of layers 11 to 18 of the table (pooling layers have none)")
+              hint="add the parameters of layers 11 to 18 of the table (pooling layers have none)",
+              mistakes=[(sum(layer.count_params() for layer in vgg.layers[block4 + 1:]), "block4_conv1 itself is trainable too"),
+                        (sum(layer.count_params() for layer in vgg.layers[block4 + 4:]), "that is block 5 alone; add block 4")])
 
 # %% tags=["solution", "nbval-ignore-output"]
 answer = sum(layer.count_params() for layer in vgg.layers[block4:])
@@ -297,21 +299,24 @@ first = freeze_before(base, last_block)
 trainable_base, trainable_after_freezing = n_trainable(base), n_trainable(model)
 print(layer_table(base).to_string())
 print(f"\nfirst trainable layer: {first} ({last_block})")
-print(f"trainable parameters: base {trainable_base:,}, head {n_trainable(head):,}, whole model {trainable_after_freezing:,}")
 
 
 
 # %% [markdown]
 # ### ✏️ Exercise 2 — what SGD will update
 #
-# From the layer table just printed and the head's summary in notebook 05: how many parameters will fine-tuning change in our model (the trainable layers of the base *and* the head)? Work it out from the table's numbers before you look at the count above.
+# From the layer table just printed and the head's summary in notebook 05: how many parameters will fine-tuning change in our model (the trainable layers of the base *and* the head)? Work it out from the table's numbers; the check prints the count.
 
 # %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # a whole number
 
 # %% tags=["check", "nbval-ignore-output"]
 helpers.check("parameters fine-tuning updates", answer, trainable_after_freezing,
-              hint="sum the 'parameters' column where 'trainable' is True, then add the head's count_params()")
+              hint="sum the 'parameters' column where 'trainable' is True, then add the head's count_params()",
+              mistakes=[(trainable_base, "the head trains too: add its count_params()"),
+                        (base.count_params() + head.count_params(), "the frozen layers do not change: count only "
+                         "the rows where 'trainable' is True")])
+print(f"trainable parameters: base {trainable_base:,}, head {n_trainable(head):,}, whole model {trainable_after_freezing:,}")
 
 # %% tags=["solution", "nbval-ignore-output"]
 table = layer_table(base)
@@ -515,23 +520,40 @@ print(pd.Series({block: f"{m / 1e9:.2f}" for block, m in macs.items()}, name="GM
 #
 # ### ✏️ Exercise 3 — predict, run, explain: one more block (the lecture's exercise)
 #
-# The lecture challenges you to beat its fine-tuned result, for instance by fine-tuning one more block. **Predict** first: if we also unfreeze the block before the ones we fine-tune (`block4_conv1` on VGG16, `block1_conv1` on the template, where section 3 already fine-tunes two of its three blocks), with the same training, will it be `"ahead"`, `"behind"` or `"within noise"` of our main fine-tuned model, over the seeds? Then run the next cell and explain the outcome: what did the extra block add, in weights and in time? (To really *beat* a model, the difference must be larger than the noise between seeds: a better number from one run is not enough.)
+# The lecture challenges you to beat its fine-tuned result, for instance by fine-tuning one more block. **Predict** first: if we also unfreeze the block before the ones we fine-tune (`block4_conv1` on VGG16, `block1_conv1` on the template, where section 3 already fine-tunes two of its three blocks), with the same training, will it be `"ahead"`, `"behind"` or `"within noise"` of our main fine-tuned model, over the seeds? Write it below (the experiment refuses to run before), run it, then explain. (To really *beat* a model, the difference must be larger than the noise between seeds: a better number from one run is not enough.)
 
 # %% tags=["answer", "nbval-ignore-output"]
-answer = ...   # your prediction: "ahead", "behind" or "within noise" (one more block vs the main fine-tuned model)
+prediction = ...   # your prediction: "ahead", "behind" or "within noise" (one more block vs the main fine-tuned model)
 
-# %% tags=["check", "nbval-ignore-output"]
+# %% tags=["solution", "nbval-ignore-output"]
+prediction = "within noise"   # the first block's general features suit digits already; more weights, few images
+
+# %% tags=["nbval-ignore-output"]
+CHOICES = [stats.AHEAD, stats.BEHIND, stats.NOISE, stats.UNKNOWN]
+helpers.require_prediction(prediction, CHOICES)
 one_more_block = "block4_conv1" if IMAGENET else "block1_conv1"   # the block before the first one fine-tuned
 runs["one_more_block"] = run(f"from {one_more_block} on, SGD {LEARNING_RATE:g}", first_trainable=one_more_block)
 one_more_verdict = stats.compare("one more block", runs["one_more_block"]["val"], "main fine-tuned model",
                                  runs["main"]["val"], what="validation accuracy")
 print(one_more_verdict)
-helpers.check("your prediction", answer, one_more_verdict.verdict,
-              hint=f"this run's outcome: {one_more_verdict.verdict}. Predictions can be wrong: explain why it came out this way")
+
+# %% [markdown]
+# **Explain** the outcome in a few sentences: what did the extra block add, in trainable weights and in seconds per run (both printed above), and why did that help, hurt or change nothing here?
+
+# %% tags=["answer", "nbval-ignore-output"]
+explanation = ...   # a few sentences, as a string: "..."
+
+# %% tags=["check", "nbval-ignore-output"]
+helpers.check_prediction("one more block: your prediction", prediction, CHOICES, one_more_verdict.verdict)
+helpers.check_explanation("one more block: your explanation", explanation, about=["block", "weight", "feature"])
 
 # %% tags=["solution", "nbval-ignore-output"]
-answer = one_more_verdict.verdict     # what this run found
-helpers.check("your prediction", answer, one_more_verdict.verdict)
+explanation = """Unfreezing one more block adds its weights to what SGD changes and makes every step longer,
+because the gradients must flow back through that block too (the seconds per run above). The early block holds
+general features, edges and blobs, that suit the new images already, so there is little to gain from adapting
+it, while a few hundred labelled images must now pin down more weights. Unless the verdict above finds a
+difference beyond the noise between seeds, the extra block cost time and bought nothing measurable."""
+helpers.check_explanation("one more block: your explanation", explanation, about=["block", "weight", "feature"])
 
 # %% [markdown]
 # *Going further.* Adam instead of SGD: `run("Adam", optimizer=lambda: keras.optimizers.Adam(learning_rate=LEARNING_RATE))`, then compare its `"val"` scores with `runs["main"]["val"]` using `stats.compare`, and look at how far it moved the block (`"moved"`). More dropout in the head (`layers.Dropout(0.6)`) or an L2 penalty (`kernel_regularizer=keras.regularizers.l2(1e-4)` on its `Dense` layer) are the lecture's other suggestions; build such a head, fine-tune it over `SEEDS` with `fine_tune`, and compare with `stats.compare(...)`. A win counts only when the printed verdict says "ahead".

@@ -141,7 +141,8 @@ def flatten(records: dict, prefix: str = "") -> dict:
 
 def short(records: dict, limit: int = 4) -> str:
     """The key numbers: accuracies first, then parameter counts, then other scalars."""
-    records = {k: v for k, v in records.items() if k not in ("machine", report.lectures.RECORD)}   # not results
+    records = {k: v for k, v in records.items() if k not in ("machine", report.lectures.RECORD)
+               and not k.startswith("check: ")}        # not results (and no exercise's answer)
     records = {k.removeprefix("results."): v for k, v in flatten(records).items()}
     numbers = [(k, v) for k, v in records.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     rank = lambda kv: 0 if kv[0].endswith("accuracy") else 1 if "param" in kv[0] else 2  # noqa: E731

@@ -245,7 +245,8 @@ helpers.require_prediction(prediction, CHOICES)
 experiment("strong penalty", {"L2(1e-2)": lambda: dense_net(width=wide, regularizer=keras.regularizers.L2(1e-2))})
 strong_l2 = stats.compare("L2(1e-2)", results["strong penalty"]["val"]["L2(1e-2)"], "L2(1e-3)",
                           results["penalty"]["val"]["L2(1e-3)"], what="best validation accuracy")
-print(strong_l2)
+print(f"best validation accuracy: L2(1e-2) {mean_sd(results['strong penalty']['val']['L2(1e-2)'])}, "
+      f"L2(1e-3) {mean_sd(results['penalty']['val']['L2(1e-3)'])}; over the seeds: {strong_l2.verdict}")
 
 # %% [markdown]
 # **Explain** the outcome in a few sentences: what does a larger λ do to the weights, to the training accuracy (in the table) and to what the net can fit?
@@ -262,7 +263,7 @@ explanation = """The penalty adds lambda times the sum of the squared weights to
 lambda pulls every weight ten times harder towards zero. Small weights make a smoother function that cannot fit
 the training images as closely: the training accuracy at the best epoch drops, and if the penalty is strong
 enough the validation accuracy drops with it (underfitting). Whether the difference is beyond the noise between
-seeds is what the verdict above says; a weaker penalty would need more seeds to show its effect."""
+seeds is what the outcome above says."""
 helpers.check_explanation("stronger L2: your explanation", explanation, about=["weight", "penalty", "fit"])
 
 # %% [markdown]

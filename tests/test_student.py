@@ -81,9 +81,10 @@ _runs: dict[str, object] = {}
 def with_predictions(nb):
     """The notebook with each `prediction = ...` answered by the first choice its comment offers."""
     for cell in nb.cells:
-        if "answer" in cell.metadata.get("tags", []) and cell.source.startswith("prediction = ..."):
-            first_choice = re.search(r'"[^"]+"', cell.source).group(0)
-            cell.source = f"prediction = {first_choice}"
+        line = re.search(r"^prediction = \.\.\..*$", cell.source, re.M)
+        if "answer" in cell.metadata.get("tags", []) and line:
+            first_choice = re.search(r'"[^"]+"', line.group(0)).group(0)
+            cell.source = cell.source.replace(line.group(0), f"prediction = {first_choice}")
     return nb
 
 

@@ -80,8 +80,10 @@ def check(name: str, answer: Any, expected: Any, hint: str = "", mistakes: Itera
     print(f"[x] {name}: {_shown(answer)!r} is not right yet." + (f" Hint: {why}" if why else ""))
 
 
-def _outputs(function: Callable, cases: Sequence[tuple]) -> list:
-    return [np.asarray(function(*case), dtype=float) for case in cases]
+def _outputs(function: Callable, cases: Sequence[tuple]) -> list | None:
+    """The function's results on every case as float arrays, or None if it returns nothing (a stub)."""
+    results = [function(*case) for case in cases]
+    return None if any(r is None for r in results) else [np.asarray(r, dtype=float) for r in results]
 
 
 def _matches(got: list, want: list, rtol: float, atol: float) -> bool:
@@ -104,12 +106,12 @@ def check_function(name: str, function: Any, reference: Callable, cases: Sequenc
         print(f"[ ] {name}: not answered yet - write the function and run its cell, then this one.")
         return
     try:
-        if function(*cases[0]) is None:
-            print(f"[ ] {name}: not answered yet - your function returns nothing (None): write its body.")
-            return
         got = _outputs(function, cases)
     except Exception as error:     # the student's code failed: say where, do not stop the notebook
         print(f"[x] {name}: your function raised {type(error).__name__}: {error}." + (f" Hint: {hint}" if hint else ""))
+        return
+    if got is None:
+        print(f"[ ] {name}: not answered yet - your function returns nothing (None): write its body.")
         return
     if _matches(got, want, rtol, atol):
         print(f"[ok] {name}: correct on {len(cases)} inputs you did not choose!")

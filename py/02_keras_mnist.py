@@ -622,7 +622,7 @@ prediction = ...   # your prediction: "ahead", "behind" or "within noise" ("spre
 prediction = "within noise"   # 16 filters still see strokes and curves; a few hundred images cannot tell a small loss
 
 # %% tags=["nbval-ignore-output"]
-helpers.require_prediction(prediction, [stats.AHEAD, stats.BEHIND, stats.NOISE, stats.UNKNOWN])
+helpers.require_prediction(prediction, stats.CHOICES)
 filters = 16                                               # change me, then run again
 variant_val = []
 for seed in SEEDS:
@@ -647,7 +647,7 @@ explanation = ...   # a few sentences, as a string: "..."
 
 # %% tags=["check", "nbval-ignore-output"]
 helpers.check_prediction(f"{filters} filters vs 32: your prediction", prediction,
-                         [stats.AHEAD, stats.BEHIND, stats.NOISE, stats.UNKNOWN], filters_vs_tiny.verdict)
+                         stats.CHOICES, filters_vs_tiny.verdict)
 helpers.check_explanation(f"{filters} filters vs 32: your explanation", explanation, about=["filter", "seed", "noise"])
 
 # %% tags=["solution", "nbval-ignore-output"]

@@ -240,8 +240,7 @@ prediction = ...   # your prediction: "ahead", "behind" or "within noise" ("spre
 prediction = "behind"   # a ten times larger penalty keeps the weights too small to fit the digits as well
 
 # %% tags=["nbval-ignore-output"]
-CHOICES = [stats.AHEAD, stats.BEHIND, stats.NOISE, stats.UNKNOWN]
-helpers.require_prediction(prediction, CHOICES)
+helpers.require_prediction(prediction, stats.CHOICES)
 experiment("strong penalty", {"L2(1e-2)": lambda: dense_net(width=wide, regularizer=keras.regularizers.L2(1e-2))})
 strong_l2 = stats.compare("L2(1e-2)", results["strong penalty"]["val"]["L2(1e-2)"], "L2(1e-3)",
                           results["penalty"]["val"]["L2(1e-3)"], what="best validation accuracy")
@@ -255,7 +254,7 @@ print(f"best validation accuracy: L2(1e-2) {mean_sd(results['strong penalty']['v
 explanation = ...   # a few sentences, as a string: "..."
 
 # %% tags=["check", "nbval-ignore-output"]
-helpers.check_prediction("stronger L2: your prediction", prediction, CHOICES, strong_l2.verdict)
+helpers.check_prediction("stronger L2: your prediction", prediction, stats.CHOICES, strong_l2.verdict)
 helpers.check_explanation("stronger L2: your explanation", explanation, about=["weight", "penalty", "fit"])
 
 # %% tags=["solution", "nbval-ignore-output"]

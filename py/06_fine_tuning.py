@@ -529,8 +529,7 @@ prediction = ...   # your prediction: "ahead", "behind" or "within noise" (one m
 prediction = "within noise"   # the first block's general features suit digits already; more weights, few images
 
 # %% tags=["nbval-ignore-output"]
-CHOICES = [stats.AHEAD, stats.BEHIND, stats.NOISE, stats.UNKNOWN]
-helpers.require_prediction(prediction, CHOICES)
+helpers.require_prediction(prediction, stats.CHOICES)
 one_more_block = "block4_conv1" if IMAGENET else "block1_conv1"   # the block before the first one fine-tuned
 runs["one_more_block"] = run(f"from {one_more_block} on, SGD {LEARNING_RATE:g}", first_trainable=one_more_block)
 one_more_verdict = stats.compare("one more block", runs["one_more_block"]["val"], "main fine-tuned model",
@@ -544,7 +543,7 @@ print(one_more_verdict)
 explanation = ...   # a few sentences, as a string: "..."
 
 # %% tags=["check", "nbval-ignore-output"]
-helpers.check_prediction("one more block: your prediction", prediction, CHOICES, one_more_verdict.verdict)
+helpers.check_prediction("one more block: your prediction", prediction, stats.CHOICES, one_more_verdict.verdict)
 helpers.check_explanation("one more block: your explanation", explanation, about=["block", "weight", "feature"])
 
 # %% tags=["solution", "nbval-ignore-output"]

@@ -1,4 +1,4 @@
-"""`make grade`: a class folder with a correct, a wrong, a cheating, a crashing and a corrupt submission."""
+"""`make grade`: a class folder with a correct, a wrong, a cheating, a crashing, a corrupt and a hanging submission."""
 from __future__ import annotations
 
 import csv
@@ -72,15 +72,20 @@ def graded(tmp_path_factory):
     def crash(nb, cells):
         cells[0].source = "import os\nos._exit(1)   # the kernel dies"
 
+    def hang(nb, cells):
+        cells[0].source = "import time\ntime.sleep(10 ** 6)   # never ends"
+        cells[3].source = solutions[3]                 # and one right answer, still graded
+
     submit("alice", correct)
     submit("bob", wrong)
     submit("carol", cheat)
     submit("dave", crash)
+    submit("frank", hang)
     (folder / "eve").mkdir()
     (folder / "eve" / f"{STEM}.ipynb").write_text('{"cells": [ {"cell_type": "code", "sour', encoding="utf-8")
     out = tmp_path_factory.mktemp("grades")
     done = subprocess.run([sys.executable, str(ROOT / "tools" / "grade.py"), str(folder), "--out", str(out),
-                           "--timeout", "120"], capture_output=True, text=True, timeout=900)
+                           "--timeout", "60"], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     with open(out / "grades.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -96,7 +101,7 @@ def test_grades_have_the_columns_and_one_row_per_exercise(graded):
     assert list(rows[0]) == ["student", "notebook", "exercise", "points", "max_points", "feedback"]
     exercises = grade.exercises(nbformat.read(ROOT / "notebooks" / f"{STEM}.ipynb", as_version=4))
     assert len(exercises) >= 4
-    for student in ("alice", "bob", "carol", "dave", "eve"):
+    for student in ("alice", "bob", "carol", "dave", "eve", "frank"):
         mine = by_student(rows, student)
         assert [r["exercise"] for r in mine] == [title for _, title, _ in exercises]
         assert (out / f"{student}.md").is_file()
@@ -131,3 +136,11 @@ def test_a_crash_and_a_corrupt_file_are_graded_with_their_reason(graded):
     for student, reason in (("dave", "stopped before the end"), ("eve", "could not be read as a notebook")):
         mine = by_student(rows, student)
         assert mine and all(r["points"] == "0" and reason in r["feedback"] for r in mine), mine
+
+
+def test_a_cell_past_the_time_limit_is_stopped_and_the_rest_is_graded(graded):
+    rows, _ = graded
+    mine = {r["exercise"].split(" — ")[0]: r for r in by_student(rows, "frank")}
+    assert mine["Exercise 3"]["points"] == "1"
+    assert sum(int(r["points"]) for r in mine.values()) == 1
+    assert "ran past 60 s and were stopped" in mine["Exercise 4"]["feedback"]

@@ -93,36 +93,33 @@ def exercises(nb) -> list[tuple[int, str, int]]:
 
 
 def assemble(course, submitted, stem: str):
-    """The course notebook without solutions, with the submission's answer cells, small parameters and
-    the re-arming cell before each check. Returns (notebook, {new index of each check cell: course index})."""
+    """The course notebook without solutions, with the submission's answer cells (matched by cell id, else
+    by order), small parameters and the re-arming cell before each check cell. Each check cell carries the
+    index it has in the course notebook as metadata `grader_check`."""
     from papermill.parameterize import parameterize_notebook
 
     theirs = [c for c in submitted.cells if ANSWER in tags(c)]
     by_id = {c.get("id"): c for c in theirs}
-    ours = [c for c in course.cells if ANSWER in tags(c)]
-    cells, checks = [], {}
-    for i, cell in enumerate(course.cells):
+    nb = nbformat.from_dict(json.loads(json.dumps(course)))     # a copy: the course notebook stays as it is
+    cells, k = [], 0
+    for i, cell in enumerate(nb.cells):
+        cell.metadata.setdefault("tags", [])
         if SOLUTION in tags(cell):
             continue
-        cell = nbformat.from_dict(json.loads(json.dumps(cell)))
-        cell.metadata.setdefault("tags", [])
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         if ANSWER in tags(cell):
-            k = ours.index(course.cells[i])
             mine = by_id.get(cell.get("id")) or (theirs[k] if k < len(theirs) else None)
             cell.source = mine.source if mine is not None else "# (this answer cell is missing from the submission)"
+            k += 1
         if CHECK in tags(cell):
             cells.append(nbformat.v4.new_code_cell(ARM.format(path=str(ROOT / "helpers" / "checks.py")),
                                                    metadata={"tags": ["grader"]}))
-            checks[len(cells)] = i
+            cell.metadata["grader_check"] = i
         cells.append(cell)
-    nb = nbformat.from_dict(json.loads(json.dumps(course)))
     nb.cells = cells
     nb.metadata["papermill"] = {}
-    nb = parameterize_notebook(nb, SMALL.get(stem, {}))
-    shift = 1 if any("injected-parameters" in tags(c) for c in nb.cells) else 0
-    return nb, {new + shift: old for new, old in checks.items()}
+    return parameterize_notebook(nb, SMALL.get(stem, {}))
 
 
 def output_text(cell) -> str:
@@ -137,7 +134,7 @@ def output_text(cell) -> str:
     return "".join(parts)
 
 
-def grade_notebook(student: str, path: Path, timeout: int, work: Path) -> list[Row]:
+def grade_notebook(student: str, path: Path, timeout: int) -> list[Row]:
     """Rows for one submitted notebook (never raises)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -155,7 +152,7 @@ def grade_notebook(student: str, path: Path, timeout: int, work: Path) -> list[R
     except Exception as error:       # not JSON, not a notebook: graded as such
         return every(lambda n: 0, f"the file could not be read as a notebook ({type(error).__name__}: "
                                    f"{str(error).splitlines()[0][:120]})")
-    nb, checks = assemble(course, submitted, stem)
+    nb = assemble(course, submitted, stem)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, resources={"metadata": {"path": str(NOTEBOOKS)}})
     stopped = ""
@@ -163,14 +160,13 @@ def grade_notebook(student: str, path: Path, timeout: int, work: Path) -> list[R
         client.execute()
     except (DeadKernelError, CellTimeoutError, RuntimeError) as error:
         stopped = f"the notebook stopped before the end ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
-    timed_out = [i for i, c in enumerate(nb.cells) if any(o.get("ename") == "CellTimeoutError" or
-                 "Timeout" in o.get("ename", "") for o in c.get("outputs", []))]
-    first_error = next((c for c in nb.cells if c.cell_type == "code" and CHECK not in tags(c)
+    # a cell past the limit is interrupted (interrupt_on_timeout): it ends with a KeyboardInterrupt
+    timed_out = [c for c in nb.cells if any(o.get("ename") == "KeyboardInterrupt" for o in c.get("outputs", []))]
+    first_error = next((c for c in nb.cells if c.cell_type == "code" and CHECK not in tags(c) and c not in timed_out
                         and any(o.output_type == "error" and o.ename != "PredictionNeeded" for o in c.outputs)), None)
     rows = []
-    for new, old in checks.items():
-        _, title, n = next(e for e in listed if e[0] == old)
-        cell = nb.cells[new]
+    for cell in (c for c in nb.cells if "grader_check" in c.metadata):
+        _, title, n = next(e for e in listed if e[0] == cell.metadata["grader_check"])
         text = output_text(cell)
         verdicts = [line for line in text.splitlines() if re.match(r"^\[(ok|x| )\] ", line)]
         points = min(n, sum(line.startswith("[ok] ") for line in verdicts))
@@ -224,7 +220,7 @@ def grade(submissions: Path, out: Path = OUT, timeout: int = 300) -> list[Row]:
         rows = []
         for path in sorted(folder.glob("*.ipynb")):
             start = time.perf_counter()
-            rows += grade_notebook(folder.name, path, timeout, out / "work" / folder.name)
+            rows += grade_notebook(folder.name, path, timeout)
             print(f"{folder.name}/{path.name}: {sum(r.points for r in rows if r.notebook == path.stem)} / "
                   f"{sum(r.max_points for r in rows if r.notebook == path.stem)} points "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)

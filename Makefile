@@ -2,36 +2,51 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 # JupyterLab refuses to start as root (as in most containers) unless told it may
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test test-unit test-backends run lab data outputs sync template student grade slides site node clean
+.PHONY: setup test check lint lock test-backends run lab data outputs sync template student grade slides site node clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## node_modules/: reveal.js, MathJax 2, require.js and jQuery from npm (package-lock.json), for make slides/site
-NODE_STAMP := node_modules/.installed
+## web/node_modules/: reveal.js, MathJax 2, require.js and jQuery from npm (web/package-lock.json), for make slides/site
+NODE_STAMP := web/node_modules/.installed
 node: $(NODE_STAMP)
-$(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+$(NODE_STAMP): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	touch $@
 
-## make test: unit tests, then every notebook executed once at its defaults (stored outputs compared,
-## recorded results asserted) and a few small papermill runs for what the defaults do not cover
-test: setup $(NODE_STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup
+## make test: everything: lint, unit tests, then every notebook executed once at its defaults (stored outputs
+## compared, recorded results asserted), a few small papermill runs, the browser and class-server checks.
+## Prints the number of notebook executions; its time on this machine goes to build/times.json
+test: setup lint $(NODE_STAMP)
+	CNN_COURSE_TIMED_AS="make test" $(PY) -m pytest -n 2 --dist loadgroup
 
-test-unit: setup $(NODE_STAMP)
-	$(PY) -m pytest -m "not notebook"
+## make check: the fast tier, no notebook kernel, no browser: unit tests and static checks of the stored notebooks
+check: setup lint
+	CNN_COURSE_TIMED_AS="make check" $(PY) -m pytest -q -m "not notebook and not browser and not server"
+
+## make lock: resolve requirements.txt again into requirements.lock (exact versions, every platform), with uv
+lock: setup
+	@$(VENV)/bin/uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet uv
+	@mkdir -p build
+	$(VENV)/bin/uv pip compile requirements.txt --universal --python-version 3.11 --no-header -o build/lock.txt
+	{ sed -n '1,3p' requirements.lock; cat build/lock.txt; } > build/lock.new && mv build/lock.new requirements.lock
+
+## make lint: ruff on helpers/, tools/, tests/ and the notebooks' twins in py/ (settings in pyproject.toml)
+LINT_SPEC ?= ruff~=0.17.6
+lint: setup
+	@$(VENV)/bin/ruff --version >/dev/null 2>&1 || $(PY) -m pip install --quiet "$(LINT_SPEC)"
+	$(VENV)/bin/ruff check helpers tools tests py
 
 ## make test-backends: the small papermill runs on other Keras backends (installs them into .venv);
 ## BACKENDS="jax torch tensorflow" to time all three. PyTorch: a CPU-only build, see the README.
@@ -50,7 +65,7 @@ test-backends: setup
 
 ## make run: execute every notebook at its default parameters into build/ and print a table
 run: setup
-	$(PY) tools/run_notebooks.py
+	$(PY) -m tools.run_notebooks
 
 ## make lab: open JupyterLab on the notebooks (RISE slideshows: Alt+R in a notebook, see the README)
 lab: setup
@@ -62,16 +77,18 @@ data: setup
 
 ## make outputs: re-run the notebooks and store their outputs in notebooks/ (refuses edited notebooks)
 outputs: setup
-	$(PY) tools/run_notebooks.py --store $(NB)
+	$(PY) -m tools.run_notebooks --store $(NB)
 
-## make sync: bring notebooks/*.ipynb and their plain-text twins py/*.py up to date with each other
+## make sync: bring notebooks/*.ipynb and their plain-text twins py/*.py up to date with each other, then
+## write helpers/lessons.py from the definitions the notebooks mark `#| export`
 sync: setup
 	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.ipynb
+	$(PY) -m tools.export_lessons
 
 ## make template: retrain the shipped template CNNs used offline by notebooks 05 and 06 (plain, and with BN)
 template: setup
-	$(PY) tools/train_template.py
-	$(PY) tools/train_template.py --bn
+	$(PY) -m tools.train_template
+	$(PY) -m tools.train_template --bn
 
 clean:
 	rm -rf build .pytest_cache
@@ -80,20 +97,20 @@ clean:
 ## edited since it was generated is never overwritten (the tool names it and exits non-zero)
 STUDENT_DIR ?= build/student
 student: setup
-	$(PY) tools/make_student.py --out $(STUDENT_DIR)
+	$(PY) -m tools.make_student --out $(STUDENT_DIR)
 
 ## make grade SUBMISSIONS=<folder>: grade collected notebooks (<folder>/<student>/NN_topic.ipynb) into
 ## build/grades/grades.csv and one feedback file per student
 SUBMISSIONS ?=
 grade: setup
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder>/<student>/NN_topic.ipynb"; exit 2; }
-	$(PY) tools/grade.py $(SUBMISSIONS)
+	$(PY) -m tools.grade $(SUBMISSIONS)
 
 ## make slides: one reveal.js deck per notebook in build/slides/ from the stored outputs (SOLUTIONS=1 keeps solutions)
 SOLUTIONS ?=
 slides: setup $(NODE_STAMP)
-	$(PY) tools/build_html.py slides $(if $(filter 1,$(SOLUTIONS)),--solutions,)
+	$(PY) -m tools.build_html slides $(if $(filter 1,$(SOLUTIONS)),--solutions,)
 
 ## make site: the course as static HTML in build/site/ (index.html + one page per notebook), offline from disk
 site: setup $(NODE_STAMP)
-	$(PY) tools/build_html.py site $(if $(filter 1,$(SOLUTIONS)),--solutions,)
+	$(PY) -m tools.build_html site $(if $(filter 1,$(SOLUTIONS)),--solutions,)

@@ -3,7 +3,8 @@
 Four kinds of check, each printing one line that starts with `[ok]`, `[x]` (with a hint) or `[ ]` (not
 answered yet), and never raising:
 - `check`: a number, a tuple, an array or a word, against the value the notebook computed;
-- `check_function`: a function the student wrote, against a reference on inputs the student did not choose;
+- `check_function`: a function the student wrote, against a reference on inputs the student did not choose
+  (its results: numbers or arrays, or the outline of a model it builds);
 - `check_prediction` and `check_explanation`: the two written parts of a predict-run-explain exercise.
 
 Each check can be given `mistakes`: plausible wrong answers (a wrong value, or a wrong function) with a hint
@@ -80,14 +81,43 @@ def check(name: str, answer: Any, expected: Any, hint: str = "", mistakes: Itera
     print(f"[x] {name}: {_shown(answer)!r} is not right yet." + (f" Hint: {why}" if why else ""))
 
 
+def _as_array(result: Any) -> Any:
+    """A numeric result as a float array; anything else (a model's outline of layers) as it is."""
+    try:
+        return np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        return result
+
+
 def _outputs(function: Callable, cases: Sequence[tuple]) -> list | None:
-    """The function's results on every case as float arrays, or None if it returns nothing (a stub)."""
+    """The function's results on every case, or None if it returns nothing (a stub)."""
     results = [function(*case) for case in cases]
-    return None if any(r is None for r in results) else [np.asarray(r, dtype=float) for r in results]
+    return None if any(r is None for r in results) else [_as_array(r) for r in results]
+
+
+def _same_result(g: Any, w: Any, rtol: float, atol: float) -> bool:
+    if isinstance(g, np.ndarray) and isinstance(w, np.ndarray):
+        return g.shape == w.shape and bool(np.allclose(g, w, rtol=rtol, atol=atol))
+    return not isinstance(g, np.ndarray) and not isinstance(w, np.ndarray) and g == w
 
 
 def _matches(got: list, want: list, rtol: float, atol: float) -> bool:
-    return all(g.shape == w.shape and np.allclose(g, w, rtol=rtol, atol=atol) for g, w in zip(got, want))
+    return all(_same_result(g, w, rtol, atol) for g, w in zip(got, want))
+
+
+def _difference(got: list, want: list) -> str:
+    """What differs, in words that show the student's result and not the expected one."""
+    for g, w in zip(got, want):
+        if isinstance(g, np.ndarray) and isinstance(w, np.ndarray):
+            if g.shape != w.shape:
+                return f"shape {g.shape} where {w.shape} was expected"
+        elif isinstance(g, list) and isinstance(w, list):    # a model's outline: one entry per layer
+            if len(g) != len(w):
+                return f"your model has {len(g)} layers; the table has {len(w)}"
+            i = next((i for i, (a, b) in enumerate(zip(g, w)) if a != b), None)
+            if i is not None:
+                return f"layer {i + 1} of your model ({', '.join(map(str, g[i]))}) does not match the table"
+    return "the results differ from the reference"
 
 
 def check_function(name: str, function: Any, reference: Callable, cases: Sequence[tuple], hint: str = "",
@@ -116,12 +146,9 @@ def check_function(name: str, function: Any, reference: Callable, cases: Sequenc
     if _matches(got, want, rtol, atol):
         print(f"[ok] {name}: correct on {len(cases)} inputs you did not choose!")
         return
-    shapes = [g.shape for g in got] != [w.shape for w in want]
     why = next((w for wrong, w in mistakes
                 if _matches(got, _outputs(wrong, cases), rtol, atol)), None)
-    detail = (f"shape {got[0].shape} where {want[0].shape} was expected" if shapes
-              else "the numbers differ from the reference")
-    print(f"[x] {name}: {detail}." + (f" Hint: {why or hint}" if why or hint else ""))
+    print(f"[x] {name}: {_difference(got, want)}." + (f" Hint: {why or hint}" if why or hint else ""))
 
 
 class PredictionNeeded(Exception):

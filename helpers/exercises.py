@@ -131,3 +131,191 @@ def l2_mistakes() -> list[tuple]:
             (norm, "no square root: L2 adds the sum of squares itself"),
             (half, "Keras' L2 has no factor 1/2: lam * sum(w ** 2)"),
             (first_only, "add the squares of every array in the list, not only the first")]
+
+
+# ---- 02 and 05: a model built from its table -----------------------------------------------------------
+def _layer_outline(layer) -> tuple:
+    """(kind, output shape, parameters, activation or rate): what a layer table says about one layer."""
+    detail = getattr(getattr(layer, "activation", None), "__name__", None) or getattr(layer, "rate", None)
+    return type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params(), detail
+
+
+def outline(build):
+    """A model builder as a function of a case: the outline of the model it builds, one entry per layer
+    (None while the builder returns nothing). Layer names do not matter; kinds, shapes, sizes and
+    activations do."""
+    def outline_of(*case):
+        model = build(*case)
+        return None if model is None else [_layer_outline(layer) for layer in model.layers]
+
+    outline_of.__name__ = getattr(build, "__name__", "your function")
+    return outline_of
+
+
+def _lenet(n_classes, pool="average", activation="tanh", c5="conv"):
+    import keras
+    from keras import layers
+
+    pooling = layers.AveragePooling2D if pool == "average" else layers.MaxPooling2D
+    c5_layers = {"conv": [layers.Conv2D(120, 5, activation=activation), layers.Flatten()],
+                 "conv only": [layers.Conv2D(120, 5, activation=activation)],
+                 "dense": [layers.Flatten(), layers.Dense(120, activation=activation)]}[c5]
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)),
+                             layers.Conv2D(6, 5, padding="same", activation=activation), pooling(2),
+                             layers.Conv2D(16, 5, activation=activation), pooling(2), *c5_layers,
+                             layers.Dense(84, activation=activation), layers.Dense(n_classes, activation="softmax")])
+
+
+def lenet_1998(n_classes):
+    """The truth: LeNet-5 as the paper laid it out, in Keras layers (C1 padded for 28x28 inputs)."""
+    return _lenet(n_classes)
+
+
+LENET_CASES = [(10,), (3,)]
+
+
+def lenet_mistakes() -> list[tuple]:
+    return [(outline(lambda n: _lenet(n, pool="max")), "S2 and S4 average their 2x2 windows: AveragePooling2D, "
+             "not MaxPooling2D"),
+            (outline(lambda n: _lenet(n, activation="relu")), "LeNet-5 used tanh in its layers, not ReLU"),
+            (outline(lambda n: _lenet(n, c5="dense")), "C5 is a convolution: Conv2D(120, 5) on S4's 5x5 maps, "
+             "then Flatten (not Flatten, then Dense(120))"),
+            (outline(lambda n: _lenet(n, c5="conv only")), "Flatten C5's 1x1x120 output before F6: without it, "
+             "Dense works on each position and the model outputs maps of shape (1, 1, classes)")]
+
+
+# ---- 05: the lecture's head -----------------------------------------------------------------------------
+def _head(input_shape, n_classes, flatten=True, dropout="after", output="lecture"):
+    import keras
+    from keras import layers
+
+    two = n_classes == 2 and output == "lecture"
+    out = layers.Dense(1 if two else n_classes, activation="sigmoid" if two else "softmax")
+    hidden = [layers.Dense(256, activation="relu")]
+    hidden = {"after": hidden + [layers.Dropout(0.5)], "before": [layers.Dropout(0.5)] + hidden, None: hidden}[dropout]
+    return keras.Sequential([keras.Input(shape=input_shape), *([layers.Flatten()] if flatten else []), *hidden, out])
+
+
+def lecture_head(input_shape, n_classes):
+    """The truth: the lecture's head, Flatten -> Dense(256, relu) -> Dropout(0.5) -> the output layer
+    (one sigmoid unit for two classes, else a softmax)."""
+    return _head(input_shape, n_classes)
+
+
+HEAD_CASES = [((4, 4, 512), 2), ((3, 3, 64), 10), ((2, 2, 32), 3)]
+
+
+def head_mistakes() -> list[tuple]:
+    return [(outline(lambda s, n: _head(s, n, flatten=False)), "Flatten the feature maps first: each Dense unit "
+             "should see the whole bottleneck of an image"),
+            (outline(lambda s, n: _head(s, n, dropout=None)), "the lecture's head drops half its hidden units: "
+             "Dropout(0.5) after the Dense(256)"),
+            (outline(lambda s, n: _head(s, n, dropout="before")), "Dropout(0.5) goes after the Dense(256) layer"),
+            (outline(lambda s, n: _head(s, n, output="softmax")), "use output_layer(n_classes, ...): two classes "
+             "take one sigmoid unit")]
+
+
+# ---- 06: freezing a base up to a layer ------------------------------------------------------------------
+def _small_base():
+    import keras
+    from keras import layers
+
+    return keras.Sequential([keras.Input(shape=(8, 8, 1)),
+                             layers.Conv2D(2, 3, padding="same", name="block1_conv1"), layers.MaxPooling2D(name="block1_pool"),
+                             layers.Conv2D(3, 3, padding="same", name="block2_conv1"),
+                             layers.Conv2D(3, 3, padding="same", name="block2_conv2"), layers.MaxPooling2D(name="block2_pool"),
+                             layers.Conv2D(4, 2, name="block3_conv1")], name="small_base")
+
+
+FREEZING_CASES = [("block2_conv1", False), ("block2_conv2", True), ("block1_conv1", True), ("block3_conv1", False)]
+
+
+def freezing_outcome(freeze_before):
+    """A `freeze_before(base, layer_name)` as a function of a case (layer name, parent frozen first?):
+    on a fresh small base, the index it returns, how many weight arrays the base itself counts as trainable,
+    every layer's trainable flag, and which layers' weights moved in one SGD step of a model built on the
+    base. None while it returns nothing."""
+    def outcome(layer_name, parent_frozen):
+        import keras
+
+        keras.utils.set_random_seed(0)
+        base = _small_base()
+        base.trainable = not parent_frozen     # a base frozen as a whole first, as in the lecture's feature extraction
+        index = freeze_before(base, layer_name)
+        if index is None:
+            return None
+        model = keras.Sequential([base, keras.layers.Flatten(), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        before = [layer.get_weights() for layer in base.layers]
+        rng = np.random.default_rng(0)
+        model.train_on_batch(rng.normal(size=(4, 8, 8, 1)), rng.normal(size=(4, 1)))
+        moved = [any(not np.array_equal(a, b) for a, b in zip(w, layer.get_weights())) for w, layer in zip(before, base.layers)]
+        return [int(index), len(base.trainable_weights), *[bool(layer.trainable) for layer in base.layers], *moved]
+
+    outcome.__name__ = getattr(freeze_before, "__name__", "your function")
+    return outcome
+
+
+def freezing_truth(layer_name, parent_frozen):
+    """The truth, from the names alone: the layer's index; layers from it on trainable, and only they move."""
+    names = [layer.name for layer in _small_base().layers]
+    first = names.index(layer_name)
+    learns = [i >= first and not name.endswith("pool") for i, name in enumerate(names)]   # pooling has no weights
+    return [first, 2 * sum(learns), *[i >= first for i in range(len(names))], *learns]    # a kernel and a bias each
+
+
+def freezing_mistakes() -> list[tuple]:
+    def index_of(base, layer_name):
+        return [layer.name for layer in base.layers].index(layer_name)
+
+    def off_by_one(base, layer_name):
+        first = index_of(base, layer_name)
+        base.trainable = True
+        for i, layer in enumerate(base.layers):
+            layer.trainable = i > first
+        return first
+
+    def parent_still_frozen(base, layer_name):
+        first = index_of(base, layer_name)
+        for i, layer in enumerate(base.layers):
+            layer.trainable = i >= first
+        return first
+
+    def reversed_flags(base, layer_name):
+        first = index_of(base, layer_name)
+        base.trainable = True
+        for i, layer in enumerate(base.layers):
+            layer.trainable = i < first
+        return first
+
+    return [(freezing_outcome(off_by_one), "the layer you name is the first that trains: i >= its index, not >"),
+            (freezing_outcome(parent_still_frozen), "set base.trainable = True first: a base frozen as a whole "
+             "stays frozen (base.trainable is False, and it counts no trainable weights), whatever its layers' flags say"),
+            (freezing_outcome(reversed_flags), "freeze the layers before it and train it and those after it, "
+             "not the other way round")]
+
+
+# ---- the notebook goes on with code that works ---------------------------------------------------------
+def _yours_or_ours(name, yours, ours, outcome, truth, cases):
+    """`yours` once it passes its check (on the check cell's cases), else the course's `ours`, saying which:
+    the later cells need a working function before the exercise is done."""
+    try:
+        passes = callable(yours) and all(outcome(yours)(*case) == truth(*case) for case in cases)
+    except Exception:      # the check cell above has shown the error
+        passes = False
+    print(f"using your {name}" if passes else
+          f"using the course's {name} (helpers/transfer.py) until yours passes the check above")
+    return yours if passes else ours
+
+
+def head_to_use(build_head):
+    from . import transfer
+
+    return _yours_or_ours("build_head", build_head, transfer.build_head, outline, outline(lecture_head), HEAD_CASES)
+
+
+def freeze_before_to_use(freeze_before):
+    from . import transfer
+
+    return _yours_or_ours("freeze_before", freeze_before, transfer.freeze_before, freezing_outcome, freezing_truth,
+                          FREEZING_CASES)

@@ -196,7 +196,7 @@ def _check_value(value: Any, where: str) -> None:
         try:
             _numbers(value)
         except (TypeError, ValueError, KeyError):
-            raise LectureValuesError(f"{where}.value: a list holds numbers (or lists of numbers), got {value!r}")
+            raise LectureValuesError(f"{where}.value: a list holds numbers (or lists of numbers), got {value!r}") from None
         return
     raise LectureValuesError(f"{where}.value: a number, a range {{\"from\", \"to\"}}, a list of numbers "
                              f"or null, got {value!r}")

@@ -41,7 +41,7 @@ def plot_history(history: Any, title: str = "Training curves", axes: Sequence[pl
         ax.set_ylabel(metric)
         ax.set_title(f"{title}: {metric}")
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(**({"fontsize": 7, "ncol": 2} if label else {}))   # several models overlaid: a compact legend
     plt.tight_layout()
     return axes
 
@@ -150,6 +150,15 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], ax: pl
     return ax
 
 
+def most_frequent_mistakes(matrix: np.ndarray, class_names: Sequence[str]) -> str:
+    """One line naming the most frequent off-diagonal cell(s) of a confusion matrix, with the count."""
+    off_diagonal = np.asarray(matrix) - np.diag(np.diag(matrix))
+    if off_diagonal.max() == 0:
+        return f"no mistakes: all {int(np.sum(matrix)):,} images are on the diagonal"
+    worst = [f"{class_names[t]} taken for {class_names[p]}" for t, p in zip(*np.nonzero(off_diagonal == off_diagonal.max()))]
+    return f"most frequent mistake{'s' if len(worst) > 1 else ''} ({off_diagonal.max()} times each): {', '.join(worst)}"
+
+
 def plot_feature_maps(maps: np.ndarray, title: str = "Feature maps", ncols: int = 8,
                       cmap: str = "viridis") -> plt.Figure:
     """Show the channels of one image's activations, shape (H, W, channels): one panel per channel."""
@@ -160,10 +169,11 @@ def plot_feature_maps(maps: np.ndarray, title: str = "Feature maps", ncols: int 
 
 
 def bar_compare(values: dict[str, float], ax: plt.Axes | None = None, title: str = "",
-                ylabel: str = "", fmt: str | None = None) -> plt.Axes:
+                ylabel: str = "", fmt: str | None = None, xlabel: str = "", chance: float | None = None) -> plt.Axes:
     """One labelled bar per entry of `values` (name -> number), e.g. one metric for a few models.
 
-    Bars are labelled with `fmt` (default: thousands separators for big numbers, 3 digits otherwise).
+    Bars are labelled with `fmt` (default: thousands separators for big numbers, 3 digits otherwise);
+    `chance` draws the chance level as a dashed line. Names are tilted when there are several.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(1.2 * len(values) + 2, 3.2))
@@ -173,7 +183,12 @@ def bar_compare(values: dict[str, float], ax: plt.Axes | None = None, title: str
         text = fmt.format(height) if fmt else (f"{height:,.0f}" if abs(height) >= 1000 else f"{height:.3g}")
         ax.annotate(text, (bar.get_x() + bar.get_width() / 2, height), ha="center", va="bottom", fontsize=8)
     ax.set_ylim(0, max(heights) * 1.15 if max(heights) > 0 else 1)
+    if chance is not None:
+        ax.axhline(chance, ls="--", color="grey", label=f"chance ({chance:.2f})")
+        ax.legend(loc="lower right")
+    ax.tick_params(axis="x", labelrotation=15 if len(names) > 3 else 0)
     ax.set_title(title)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
     return ax
@@ -211,7 +226,7 @@ def plot_seed_curves(curves: dict[str, Sequence[Sequence[float]]], ax: plt.Axes 
 
 
 def bar_seeds(scores: dict[str, Sequence[float]], ax: plt.Axes | None = None, title: str = "",
-              ylabel: str = "accuracy", chance: float | None = None) -> plt.Axes:
+              ylabel: str = "accuracy", chance: float | None = None, xlabel: str = "") -> plt.Axes:
     """One bar per setting at the mean over seeds, an error bar of ±1 standard deviation, and
     each seed's score as a dot; `chance` draws the chance level as a dashed line."""
     if ax is None:
@@ -229,6 +244,7 @@ def bar_seeds(scores: dict[str, Sequence[float]], ax: plt.Axes | None = None, ti
     ax.set_xticks(range(len(names)), names)
     ax.set_ylim(0, 1.05 if max(max(map(float, v)) for v in scores.values()) <= 1 else None)
     ax.set_title(title + ("\nmean, ±1 standard deviation, dots: single seeds" if title else ""), fontsize=10)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)

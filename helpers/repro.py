@@ -155,3 +155,39 @@ def initial_weights(build, seed: int, layer: str):
 
     keras.utils.set_random_seed(seed)
     return keras.ops.convert_to_numpy(build().get_layer(layer).get_weights()[0])
+
+
+def progress(items, what: str):
+    """`items` with a progress bar in a live notebook: what is being trained, how far, the time left
+    (tqdm.auto), gone when the loop ends. A run by a script (`make outputs`, the tests, grading set
+    CNN_COURSE_NO_PROGRESS=1) gets the plain items, so the stored outputs hold no bar."""
+    if os.environ.get("CNN_COURSE_NO_PROGRESS") == "1":
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=what, leave=False)
+
+
+def keras_verbose() -> int:
+    """`verbose=` for Keras: its own progress bar (1) in a live notebook, none (0) when a script runs it."""
+    return 0 if os.environ.get("CNN_COURSE_NO_PROGRESS") == "1" else 1
+
+
+def record_time(command: str, seconds: float, **details) -> dict:
+    """Write this machine's measured time for `command` ("make test", "make run") into build/times.json,
+    the file the README points to for run times: measured here, never typed in. Returns the entry."""
+    import json
+    from datetime import datetime
+
+    from .paths import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "build" / "times.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        times = json.loads(path.read_text())
+    except (OSError, ValueError):
+        times = {}
+    times[command] = {"seconds": round(seconds, 1), "when": f"{datetime.now():%Y-%m-%d %H:%M}", "cpu": cpu_model(),
+                      "cores": os.cpu_count(), **details}
+    path.write_text(json.dumps(times, indent=1) + "\n")
+    return times[command]

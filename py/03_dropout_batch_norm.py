@@ -117,6 +117,7 @@ print("images per class (train):", np.bincount(y_fit, minlength=10).tolist(), f"
 results = []    # one row per trained model and seed: the results table of the summary
 
 
+#| export
 class EpochTimer(keras.callbacks.Callback):
     """Seconds each epoch took, in `timer.seconds` (one number per epoch)."""    # extra code
 
@@ -207,7 +208,7 @@ helpers.check("dropout net of width 512: parameters", answer, half.count_params(
 # %% tags=["nbval-ignore-output"]
 x_small, y_small = x_fit[:n_overfit], y_fit[:n_overfit]
 overfit = {"plain": [], "dropout": []}       # net -> [(model, history) for each seed]
-for seed in SEEDS:
+for seed in helpers.progress(SEEDS, "plain and dropout, per seed"):
     for label, rate in [("plain", 0.0), ("dropout", DROPOUT_RATE)]:
         model = lecture_net(f"dense_{label}", rate, seed)
         history = train(model, x_small, y_small, "overfitting", seed, epochs=DENSE_EPOCHS,
@@ -235,7 +236,7 @@ plots.show(f"Two line charts per epoch for the dense net with and without dropou
 # %% tags=["nbval-ignore-output"]
 rows = []
 for label, runs in overfit.items():
-    for seed, (model, history) in zip(SEEDS, runs):
+    for seed, (model, _) in zip(SEEDS, runs):
         train_loss, train_acc = model.evaluate(x_small, y_small, verbose=0)     # dropout off, weights fixed
         val_loss, val_acc = model.evaluate(x_val, y_val, verbose=0)
         rows.append({"net": label, "seed": seed, "train loss": train_loss, "val loss": val_loss,
@@ -281,7 +282,7 @@ prediction = "narrower"   # each batch trains a smaller, noisier sub-network: it
 RATE_CHOICES = ["narrower", "wider", "within noise", "spread unknown"]
 helpers.require_prediction(prediction, RATE_CHOICES)
 new_runs = []
-for seed in SEEDS:
+for seed in helpers.progress(SEEDS, f"dropout {new_rate:g}, per seed"):
     model = lecture_net(f"dense_dropout_{new_rate:g}".replace(".", "_"), new_rate, seed)   # no "." in a name
     train(model, x_small, y_small, "exercise 2: another dropout rate", seed, epochs=DENSE_EPOCHS,
           batch_size=DENSE_BATCH_SIZE)
@@ -547,7 +548,7 @@ helpers.check("non-trainable BN parameters", answer, truth)
 
 # %% tags=["nbval-ignore-output"]
 bn_runs = {name: [] for name in bn_variants}          # name -> [(model, history) for each seed]
-for seed in SEEDS:
+for seed in helpers.progress(SEEDS, "BN variants, per seed"):
     for name, options in bn_variants.items():
         model = cnn_small(name, seed=seed, **options)
         bn_runs[name].append((model, train(model, x_fit, y_fit, "batch normalization", seed)))

@@ -115,7 +115,7 @@ results = {}    # experiment -> its table, the variant chosen on validation and 
 def experiment(name, variants, epochs=EPOCHS, batch_size=BATCH_SIZE):
     # variants: {label: build} or {label: (build, options)}; options may set "optimizer", "epochs", "batch_size"
     rows = {}
-    for label, spec in variants.items():
+    for label, spec in helpers.progress(variants.items(), "variants"):
         build, options = spec if isinstance(spec, tuple) else (spec, {})
         n_epochs, n_batch = options.get("epochs", epochs), options.get("batch_size", batch_size)
         model = build()
@@ -206,7 +206,7 @@ plots.show("Histograms of the first-layer weights of the dense net trained with 
            "on a logarithmic count axis; the legend gives each mean absolute weight.")
 
 # %% [markdown]
-# The L2 penalty pulls the whole distribution in towards zero; the L1 penalty piles many weights up near zero (Adam keeps nudging them, so few land on exactly 0.0). Whether either improves validation accuracy depends on λ: too small does nothing, too large stops the net from fitting. λ is one more hyperparameter to tune on the validation set. 
+# The L2 penalty pulls the whole distribution in towards zero; the L1 penalty piles many weights up near zero (Adam keeps nudging them, so few land on exactly 0.0). Whether either improves validation accuracy depends on λ: too small does nothing, too large stops the net from fitting. λ is one more hyperparameter to tune on the validation set.
 # %% [markdown]
 # ### ✏️ Exercise 2 — the L2 penalty by hand
 #

@@ -20,11 +20,11 @@
 # **Learning objectives.** After this notebook you can
 # 1. train the lecture's small convnet from scratch, with data augmentation written as Keras 3 preprocessing layers (and say which augmentations suit which images);
 # 2. use a pretrained convolutional base as a fixed feature extractor: run every image through it once, save the *bottleneck features* with `np.save`, and train a small dense head on them;
-# 3. explain why this is so much cheaper than training end to end, with timings;
+# 3. explain, with timings, why this is much cheaper than training end to end;
 # 4. judge honestly when transfer learning helps: several seeds, a validation set to choose on and a test set used once, and a curve of accuracy against the number of labelled images per class;
 # 5. spot and avoid two bugs in the lecture's code (wrong preprocessing for VGG16, labels that rely on an unshuffled generator).
 #
-# **What it needs.** Offline (the default): the MNIST sample that ships with the course's packages and the course's *template* CNN in `data/` (1 MB). About 2 minutes on a laptop CPU. With `PRETRAINED = "imagenet"`: the lecture's VGG16 ImageNet weights (59 MB) and the cats vs dogs photos (69 MB), fetched once by `make data`; tens of minutes on a CPU, a few on a GPU.
+# **What it needs.** Offline (the default): the MNIST sample of the course's packages and the course's *template* CNN in `data/` (1 MB). About 2 minutes on a laptop CPU. With `PRETRAINED = "imagenet"`: the lecture's VGG16 ImageNet weights (59 MB) and the cats vs dogs photos (69 MB), fetched once by `make data`; tens of minutes on a CPU, a few on a GPU.
 #
 # **On Colab:** [open this notebook in Colab](https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/notebooks/05_bottleneck_features.ipynb). Its first code cell fetches the course's files there and installs what Colab lacks; choose a GPU runtime (Runtime → Change runtime type).
 
@@ -66,9 +66,9 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import keras
 from keras import layers
-from helpers import data, plots, stats, transfer
+from helpers import data, exercises, plots, stats, transfer
 from helpers.splits import show_splits
-from helpers.timing import EpochTimer
+from helpers.lessons import EpochTimer
 import json
 import time
 
@@ -95,12 +95,15 @@ if IMAGENET:    # before the long cells: what this path costs on a CPU (measured
 #
 # > **Then and now.** The lecture read the folders with `ImageDataGenerator(rescale=1./255).flow_from_directory(train_dir, target_size=(150, 150), batch_size=16, class_mode='binary')`; Keras 3 reads them with `keras.utils.image_dataset_from_directory(train_dir, image_size=(150, 150), batch_size=..., label_mode='binary')` (or `label_mode='int'`, as below), which returns batches of (images, labels) with pixels 0..255 (scaling is a layer in the model now). Both take the class indices from the sorted folder names: `cats` = 0, `dogs` = 1 (`class_names` lists them). With `shuffle=False` the files come in a known order (folder by folder, file names sorted) and each label is read with its photo, so the lecture's bug of typing the labels by hand as `[0] * 1000 + [1] * 1000` cannot happen here: there is nothing to type.
 #
-# This notebook *chooses* things: which epoch of each training run to keep, whether augmentation helps, and which scratch model to compare transfer learning with. Choices are made on the **validation** images, so they are no longer a fair judge of the model chosen on them. A third set, the **test** images, is touched once, at the very end, to report the chosen models. (The lecture validated and chose on the same images it reported; with its one run of 50 epochs that costs little, but here we choose more.)
+# This notebook *chooses* things: which epoch of each training run to keep, whether augmentation helps, and which scratch model to compare transfer learning with. Choices are made on the **validation** images, so they are no longer a fair judge of the model chosen on them. A third set, the **test** images, is touched once, at the very end, to report the chosen models. (The lecture chose on the images it reported; with its one run that costs little, but here we choose more.)
 #
-# - the *pool*: labelled images we may use, from the data set's training split; the validation images are set aside from it first, and every training subset below is drawn from the rest (for the photos the pool holds the training photos of `train/` and, set aside, the validation photos of `validation/`);
+# - the *pool*: labelled images we may use; the validation images are set aside from it first, and every training subset below is drawn from the rest (for the photos: the photos of `train/`, and the validation photos set aside from `validation/`);
 # - the *test* images: from the data set's test split, which no model ever trains or chooses on (for the photos: the other photos of `validation/`).
+#
+# `transfer.make_splits` draws them, class by class, from the seed.
 
 # %% tags=["nbval-ignore-output"]
+#| export
 def load_photos(folder, image_size):
     """Every photo in folder/cats and folder/dogs, resized to image_size x image_size, in a known order:
     uint8 images, labels (0 = cats, 1 = dogs: the sorted folder names) and the class names."""
@@ -113,6 +116,7 @@ def load_photos(folder, image_size):
     return x, y, photos.class_names
 
 
+#| export
 def load_task(pretrained, seed, image_size=150):
     """The target task, as a Dataset whose images have a channel axis. imagenet: the lecture's cats vs dogs
     photos at image_size, every photo of train/ (x_train) and of validation/ (x_test); template: MNIST
@@ -129,48 +133,13 @@ def load_task(pretrained, seed, image_size=150):
     return ds
 
 
-def per_class_index(y, n_per_class, seed):
-    """Indices of a shuffled, class-balanced sample: n_per_class images of every class."""
-    n_classes = len(np.unique(y))
-    n_per_class = data.clip_size(n_per_class, int(np.bincount(y).min()), "images per class")
-    return data.stratified_subset(y, n_per_class * n_classes, seed=seed)
-
-
-def split_pool(y_pool, n_train_per_class, n_val_per_class, seed):
-    """Validation indices set aside first, then training indices from the rest (never the same image).
-    Returns (train, val, rest): `rest` is every pool image that may be trained on."""
-    val = per_class_index(y_pool, n_val_per_class, seed=seed)
-    rest = np.setdiff1d(np.arange(len(y_pool)), val)
-    train = rest[per_class_index(y_pool[rest], n_train_per_class, seed=seed)]
-    return train, val, rest
-
-
-def make_splits(ds, imagenet, n_pool_per_class, n_train_per_class, n_val_per_class, n_test_per_class, seed):
-    """The labelled pool (pixels 0..255) with its training and validation indices, the test indices, and
-    where each part comes from."""
-    if imagenet:    # photos: validation and test photos from validation/ (split_pool sets the validation ones aside first)
-        test, val_photos, _ = split_pool(ds.y_test, n_test_per_class, n_val_per_class, seed=seed)
-        train_photos = per_class_index(ds.y_train, n_pool_per_class - n_val_per_class, seed=seed)   # all we may train on
-        x_pool = np.concatenate([ds.x_train[train_photos], ds.x_test[val_photos]]).astype("float32")   # those, then
-        y_pool = np.concatenate([ds.y_train[train_photos], ds.y_test[val_photos]])       # the validation photos
-        rest, val = np.arange(len(train_photos)), np.arange(len(train_photos), len(y_pool))
-        train = rest[per_class_index(y_pool[rest], n_train_per_class, seed=seed)]
-        parts = {"train": ("train/", train_photos[train]), "validation": ("validation/", val_photos),
-                 "test": ("validation/", test)}
-    else:           # digits: the validation digits are set aside from the pool first, the test digits are MNIST's test split
-        x_pool, y_pool = ds.x_train.astype("float32"), ds.y_train
-        train, val, rest = split_pool(y_pool, n_train_per_class, n_val_per_class, seed=seed)
-        test = per_class_index(ds.y_test, n_test_per_class, seed=seed)
-        parts = {"train": ("pool", train), "validation": ("pool", val), "test": ("test split", test)}
-    return x_pool, y_pool, train, val, rest, test, parts
-
 # %% tags=["nbval-ignore-output"]
 n_pool_per_class = n_val_per_class + max([n_train_per_class, *CURVE])     # validation + the largest training set
 ds = load_task(PRETRAINED, seed=SEED, image_size=IMAGE_SIZE)
 print(ds.provenance)
 class_names, n_classes = ds.class_names, len(ds.class_names)
-x_pool, y_pool, train, val, rest, test, parts = make_splits(ds, IMAGENET, n_pool_per_class, n_train_per_class,
-                                                           n_val_per_class, n_test_per_class, seed=SEED)
+x_pool, y_pool, train, val, rest, test, parts = transfer.make_splits(   # validation first, then training from the rest
+    ds, IMAGENET, n_pool_per_class, n_train_per_class, n_val_per_class, n_test_per_class, seed=SEED)
 x_train, y_train = x_pool[train], y_pool[train]
 x_val, y_val = x_pool[val], y_pool[val]
 x_test, y_test = ds.x_test[test].astype("float32"), ds.y_test[test]
@@ -213,6 +182,7 @@ augmentation = keras.Sequential([
 print("augmentation layers:", [layer.__class__.__name__ for layer in augmentation.layers])
 
 
+#| export
 def digit_augmentation():
     """Augmentation that keeps a digit a digit: small turns, shifts and zooms, no flip, black where
     pixels move in. Introduced in notebook 05, section 3."""
@@ -251,6 +221,7 @@ plots.show("Two rows of training images: the originals on top and the same image
 # The model. Two small functions pick the output layer and the loss for two classes (the lecture's sigmoid) or more (softmax), so the same code serves both paths.
 
 # %% tags=["nbval-ignore-output"]
+#| export
 def output_layer(n_classes, name):
     """Lecture: Dense(1, sigmoid) for cats vs dogs; Dense(n, softmax) for n > 2 classes."""
     if n_classes == 2:
@@ -258,6 +229,7 @@ def output_layer(n_classes, name):
     return layers.Dense(n_classes, activation="softmax", name=name)
 
 
+#| export
 def loss_for(n_classes):
     """The loss that goes with `output_layer`."""
     return "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
@@ -314,7 +286,7 @@ def train_scratch(augment, seed, x=None, y=None):   # augment: a key of `augment
 
 # %% tags=["nbval-ignore-output"]
 start = time.perf_counter()
-scratch_runs = {arm: [train_scratch(arm, seed) for seed in SEEDS] for arm in augmentations}
+scratch_runs = {arm: [train_scratch(arm, seed) for seed in SEEDS] for arm in helpers.progress(augmentations, "augmentations")}
 seconds_scratch = (time.perf_counter() - start) / (len(augmentations) * len(SEEDS))
 best_val = {augment: [kept(h) for _, h in runs] for augment, runs in scratch_runs.items()}
 best_loss = {augment: [kept(h, "val_loss") for _, h in runs] for augment, runs in scratch_runs.items()}
@@ -334,7 +306,7 @@ plots.show("Two line charts of the from-scratch model's training and validation 
            f"augmentation, mean over {len(SEEDS)} seeds with bands of one standard deviation.")
 gap = {arm: [kept(h, "val_loss") - model.evaluate(x_train, y_train, verbose=0)[0] for model, h in runs]
        for arm, runs in scratch_runs.items()}        # validation loss minus training loss, kept weights, no augmentation
-initial = [helpers.repro.initial_weights(lambda: build_scratch(arm), SEEDS[0], "conv1") for arm in ("none", suited)]
+initial = [helpers.repro.initial_weights(lambda arm=arm: build_scratch(arm), SEEDS[0], "conv1") for arm in ("none", suited)]
 compare_arms = stats.compare_paired if np.array_equal(*initial) else stats.compare   # one seed, the same start?
 augmentation_gap = compare_arms(f"augmentation {suited}", gap[suited], "no augmentation", gap["none"], lower_is_better=True,
                                 what="over-fitting gap of the scratch model (validation minus training loss, kept epoch)")
@@ -374,6 +346,7 @@ print(f"chosen on validation: {scratch_label} (mean validation accuracy of the k
 # Here is the whole template network, as `tools/train_template.py` trained it on Fashion-MNIST. It is VGG-like on a small scale: blocks of a 3×3 convolution and a 2×2 max-pooling, named `block1`… `block3` like VGG16's `block1`… `block5`, then the dense top. (The same function is in `helpers/transfer.py`, so that the training script, the tests and notebook 06 build exactly this network.)
 
 # %% tags=["nbval-ignore-output"]
+#| export
 def build_template_cnn(num_classes=10):
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1), name="image"),
@@ -398,6 +371,7 @@ def build_template_cnn(num_classes=10):
 # > **Then and now.** `from keras.applications import VGG16` and `VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))` are unchanged; `weights=` also accepts a local file, which is how `helpers.transfer.vgg16_base` uses the copy that `make data` verified.
 
 # %% tags=["nbval-ignore-output"]
+#| export
 def build_preprocess(pretrained, image_size):
     """What the pretrained base expects: VGG16's resizing and caffe-style preprocess_input, or the
     template's scaling to 0..1."""
@@ -477,7 +451,7 @@ plots.show(f"Six rows of image patches, one row per {probe_layer} filter, showin
 # %% tags=["nbval-ignore-output"]
 extractor = keras.Sequential([keras.Input(shape=x_train.shape[1:]), preprocess, base], name="extractor")
 start = time.perf_counter()
-features_pool = extractor.predict(x_pool, batch_size=64, verbose=0)
+features_pool = extractor.predict(x_pool, batch_size=64, verbose=helpers.keras_verbose())   # a progress bar, live
 seconds_extract = time.perf_counter() - start
 print(f"{len(x_pool):,} images -> features {features_pool.shape[1:]} in {seconds_extract:.1f} s "
       f"({1000 * seconds_extract / len(x_pool):.2f} ms per image)")
@@ -497,11 +471,22 @@ assert np.array_equal(y_pool_saved[train], y_train) and np.array_equal(y_pool_sa
 
 
 # %% [markdown]
-# ### The head: the lecture's dense classifier, trained on the features
+# ### ✏️ Exercise 2 — the head: the lecture's dense classifier
 #
-# The lecture's head is `Flatten`, `Dense(256, relu)`, `Dropout(0.5)` and the output layer, trained with `rmsprop`. Its input is one image's features.
+# Write `build_head(input_shape, n_classes)`, a `keras.Sequential` model of the lecture's head: an `Input` of `input_shape`, `Flatten`, `Dense(256)` with ReLU, `Dropout(0.5)`, and `output_layer(n_classes, "head_output")` (section 3's function: one sigmoid unit for two classes). The check builds it for feature shapes and class counts you did not choose, and compares each layer's kind, output shape, size and activation with the lecture's.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["answer", "nbval-ignore-output"]
+def build_head(input_shape, n_classes):
+    # your code: a keras.Sequential model, keras.Input(shape=input_shape) first, then the head's layers
+    ...
+
+# %% tags=["check", "nbval-check-output"]
+helpers.check_function("build_head", exercises.outline(build_head), exercises.outline(exercises.lecture_head),
+                       exercises.HEAD_CASES, hint="the layers in the order listed above, from Flatten to the output",
+                       mistakes=exercises.head_mistakes())
+
+# %% tags=["solution", "nbval-check-output"]
+#| export
 def build_head(input_shape, n_classes):
     """The lecture's dense classifier on top of the base."""
     return keras.Sequential([
@@ -512,8 +497,14 @@ def build_head(input_shape, n_classes):
         output_layer(n_classes, "head_output"),
     ], name="head")
 
+helpers.check_function("build_head", exercises.outline(build_head), exercises.outline(exercises.lecture_head),
+                       exercises.HEAD_CASES)
+
+# %% [markdown]
+# The head is trained with `rmsprop`, as in the lecture.
 
 # %% tags=["nbval-check-output"]
+build_head = exercises.head_to_use(build_head)    # yours once it passes the check
 keras.utils.set_random_seed(SEED)
 head = build_head(features_train.shape[1:], n_classes)
 head.summary(line_length=90)
@@ -595,7 +586,7 @@ print(f"saved {len(SEEDS)} heads ({PRETRAINED}_head_seed*.weights.h5) and {PRETR
       f"in the artifacts folder (build/artifacts/ unless CNN_COURSE_ARTIFACTS names another)")
 
 # %% [markdown]
-# ### ✏️ Exercise 2 — the size of the lecture's head
+# ### ✏️ Exercise 3 — the size of the lecture's head
 #
 # How many parameters does the lecture's head (`Flatten`, `Dense(256)`, `Dropout(0.5)`, `Dense(1, sigmoid)`) have on VGG16's features of 150×150 images? Compare with the 14.7 million in VGG16's base, and with our head's count printed above.
 
@@ -615,7 +606,7 @@ answer = (vgg_features * 256 + 256) + (256 + 1)
 helpers.check("lecture head parameters", answer, lecture_head.count_params())
 
 # %% [markdown]
-# ### ✏️ Exercise 3 — predict, run, explain: does the head need its dropout?
+# ### ✏️ Exercise 4 — predict, run, explain: does the head need its dropout?
 #
 # The head has hundreds of thousands of weights and few training images, so the lecture puts `Dropout(0.5)` in it. **Predict** first: trained the same way over the same seeds, will a head *without* the dropout be `"ahead"`, `"behind"` or `"within noise"` of the head with it (validation accuracy of the kept epoch)? Write your prediction (the experiment refuses to run before), then run the experiment, which trains the heads without dropout, and explain the outcome.
 
@@ -695,8 +686,8 @@ print(f"\nImages sent through the base: {n_seen:,} for bottleneck features, {EPO
 
 # %% tags=["nbval-ignore-output"]
 curve_scores, curve_subsets = {}, []
-for n in CURVE:
-    subset = rest[per_class_index(y_pool[rest], n, seed=SEED)]
+for n in helpers.progress(CURVE, "labels per class"):
+    subset = rest[transfer.per_class_index(y_pool[rest], n, seed=SEED)]
     curve_subsets.append(subset)
     if np.array_equal(np.sort(subset), np.sort(train)):
         curve_scores[n] = (scratch_val, head_val)
@@ -750,7 +741,7 @@ if CURVE:
 # Everything above was chosen on the validation images: the epoch each model kept, whether to augment, which scratch model to compare with. Now, and only now, the chosen models meet the test images, which no choice has seen. The kept epochs were chosen on the validation images, so their validation scores are a little optimistic; the lines below compare the two.
 
 # %% tags=["nbval-ignore-output"]
-features_test = extractor.predict(x_test, batch_size=64, verbose=0)
+features_test = extractor.predict(x_test, batch_size=64, verbose=helpers.keras_verbose())
 test_scratch = [model.evaluate(x_test, y_test, verbose=0)[1] for model, _ in scratch_runs[augment_best]]
 test_head = [model.evaluate(features_test, y_test, verbose=0)[1] for model, _, _ in head_runs]
 test_verdict = stats.compare("bottleneck head", test_head, scratch_label, test_scratch,

@@ -71,7 +71,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import keras
 from keras import layers
-from helpers import data, plots, stats, transfer
+from helpers import data, exercises, plots, stats, transfer
 from helpers.splits import show_splits
 from helpers.transfer import build_head, build_preprocess, load_task, loss_for, make_splits, split_pool  # as in 05
 import json
@@ -148,7 +148,7 @@ LOSS = loss_for(n_classes)      # and build_head(input_shape, n_classes): 05's c
 # %% tags=["nbval-ignore-output"]
 extractor = keras.Sequential([keras.Input(shape=x_train.shape[1:]), preprocess, base])
 trained_heads, sources = {}, []
-for seed in SEEDS:
+for seed in helpers.progress(SEEDS, "heads"):
     keras.utils.set_random_seed(seed)
     head = build_head(base.output.shape[1:], n_classes)
     head_file = folder / f"{PRETRAINED}_head_seed{seed}.weights.h5"
@@ -166,12 +166,10 @@ for seed in SEEDS:
         sources.append("trained here")
     trained_heads[seed] = head.get_weights()     # kept for the experiments below
 head_source = sources[0] if len(set(sources)) == 1 else "some trained in 05, some here"
-if "trained here" in sources:
-    print(f"No head from notebook 05 for these settings and seeds in {folder} (run 05 first to reuse them): "
-          f"trained {sources.count('trained here')} here as 05 does (bottleneck features, rmsprop), for HEAD_EPOCHS = "
-          f"{HEAD_EPOCHS} epochs (05 uses its EPOCHS).")
-else:
-    print(f"Loaded the {len(SEEDS)} heads that notebook 05 trained ({PRETRAINED}_head_seed*.weights.h5).")
+print(f"No head from notebook 05 for these settings and seeds in {folder} (run 05 first to reuse them): trained "
+      f"{sources.count('trained here')} here as 05 does (bottleneck features, rmsprop), for HEAD_EPOCHS = {HEAD_EPOCHS} "
+      f"epochs (05 uses its EPOCHS)." if "trained here" in sources else
+      f"Loaded the {len(SEEDS)} heads that notebook 05 trained ({PRETRAINED}_head_seed*.weights.h5).")
 
 # %% [markdown]
 # The whole model is the augmentation, the preprocessing, the base and the head, one after the other. Before any fine-tuning it is exactly 05's bottleneck classifier (augmentation is off when predicting), so its validation accuracy is 05's, up to rounding in the features.
@@ -243,13 +241,13 @@ lecture_trainable = n_trainable(lecture_model)
 print(f"after model.layers[:25]: {lecture_trainable:,} trainable parameters")
 
 # %% [markdown]
-# Two more traps. A frozen *parent* wins: after `base.trainable = False`, switching one inner layer back on does not make its weights trainable (its own flag says `True`, but the base hides it). And on the TensorFlow backend, setting `trainable` to the value it already has does nothing at all, so `base.trainable = True` on a trainable base does *not* unfreeze the layers you froze one by one. The safe recipe: make the parent trainable, then set every inner layer's flag explicitly:
+# Two more traps. A frozen *parent* makes the counts disagree: after `base.trainable = False`, switching one inner layer back on leaves the base's own count at 0, yet a model built on the base trains that layer (Keras 3 collects every weight whose own flag is on). And on the TensorFlow backend, setting `trainable` to the value it already has does nothing at all, so `base.trainable = True` on a trainable base does *not* unfreeze the layers you froze one by one. The safe recipe: make the parent trainable, then set every inner layer's flag explicitly:
 
 # %% tags=["nbval-check-output"]
 vgg.trainable = False
 vgg.get_layer("block5_conv1").trainable = True
-print(f"parent frozen, block5_conv1.trainable={vgg.get_layer('block5_conv1').trainable}: "
-      f"{n_trainable(vgg):,} trainable parameters")
+print(f"parent frozen, block5_conv1.trainable={vgg.get_layer('block5_conv1').trainable}: {n_trainable(vgg):,} "
+      f"trainable parameters in the base, {n_trainable(keras.Sequential([vgg])):,} in a model built on it")
 vgg.trainable = True                       # the parent first
 for i, layer in enumerate(vgg.layers):
     layer.trainable = i >= 15              # then every layer: frozen before block5_conv1, trainable from it on
@@ -277,13 +275,22 @@ answer = sum(layer.count_params() for layer in vgg.layers[block4:])
 helpers.check("VGG16 blocks 4-5 trainable", answer, n_trainable(vgg))
 
 # %% [markdown]
-# ### Freezing our base up to its top blocks
+# ### ✏️ Exercise 2 — the recipe as a function: `freeze_before`
 #
-# The same recipe on the base in use, with the index found by *name* rather than typed in (it depends on how the network was written): find the first layer to fine-tune, make the base trainable, set every layer's flag. Then compile again: the trainable flags take effect when the model is compiled.
-#
-# **Which blocks?** The lecture fine-tunes VGG16's last block of 5: three of its thirteen convolutions, 7.1 of its 14.7 million weights. Our template's last block is a single convolution, and fine-tuning it alone moves accuracy by less than the noise between seeds (try `FINE_TUNE_FROM = "block3_conv1"`). So on the template path we fine-tune from `block2_conv1`: the last two of three blocks, most of its convolution weights, as block 5 holds about half of VGG16's. Block 1, the general edge and blob detectors, stays frozen, as the lecture's early blocks do.
+# Write `freeze_before(base, layer_name)`: freeze the layers of `base` before the one called `layer_name`, make it and the layers after it trainable, and return its index in `base.layers`. Find the index by *name* (it depends on how the network was written) and follow the safe recipe above. The check runs your function on small bases you did not write, some frozen as a whole first (as in 05), and takes one SGD step to see that exactly the layers from `layer_name` on move.
 
-# %% tags=["nbval-check-output"]
+# %% tags=["answer", "nbval-ignore-output"]
+def freeze_before(base, layer_name):
+    # your code: find the layer's index by name, make the base trainable, set every layer's flag, return the index
+    ...
+
+# %% tags=["check", "nbval-check-output"]
+helpers.check_function("freeze_before", exercises.freezing_outcome(freeze_before), exercises.freezing_truth,
+                       exercises.FREEZING_CASES, hint="[layer.name for layer in base.layers].index(layer_name)",
+                       mistakes=exercises.freezing_mistakes())
+
+# %% tags=["solution", "nbval-check-output"]
+#| export
 def freeze_before(base, layer_name):
     """Freeze the layers of `base` before `layer_name`, train it and the layers after it; returns its
     index."""
@@ -293,7 +300,16 @@ def freeze_before(base, layer_name):
         layer.trainable = i >= first
     return first
 
+helpers.check_function("freeze_before", exercises.freezing_outcome(freeze_before), exercises.freezing_truth,
+                       exercises.FREEZING_CASES)
 
+# %% [markdown]
+# ### Freezing our base up to its top blocks
+#
+# **Which blocks?** The lecture fine-tunes VGG16's last block of 5: 7.1 of its 14.7 million weights. Our template's last block is a single convolution, and fine-tuning it alone moves accuracy by less than the noise between seeds (try `FINE_TUNE_FROM = "block3_conv1"`). So on the template path we fine-tune from `block2_conv1`: the last two of three blocks. Block 1, the general edge and blob detectors, stays frozen, as the lecture's early blocks do. The flags take effect when the model is compiled, so fine-tuning compiles again.
+
+# %% tags=["nbval-check-output"]
+freeze_before = exercises.freeze_before_to_use(freeze_before)    # yours once it passes the check
 last_block = FINE_TUNE_FROM or ("block5_conv1" if IMAGENET else "block2_conv1")   # the first layer we fine-tune
 first = freeze_before(base, last_block)
 trainable_base, trainable_after_freezing = n_trainable(base), n_trainable(model)
@@ -301,11 +317,10 @@ print(layer_table(base).to_string())
 print(f"\nfirst trainable layer: {first} ({last_block})")
 
 
-
 # %% [markdown]
-# ### ✏️ Exercise 2 — what SGD will update
+# ### ✏️ Exercise 3 — what SGD will update
 #
-# From the layer table just printed and the head's summary in notebook 05: how many parameters will fine-tuning change in our model (the trainable layers of the base *and* the head)? Work it out from the table's numbers; the check prints the count.
+# From the layer table just printed and the head's summary in notebook 05: how many parameters will fine-tuning change in our model (the trainable layers of the base *and* the head)? The check prints the count.
 
 # %% tags=["answer", "nbval-ignore-output"]
 answer = ...   # a whole number
@@ -364,7 +379,7 @@ def run(name, **options):
     learning_rate = options.pop("learning_rate", LEARNING_RATE)
     optimizer, epochs = options.pop("optimizer", None), options.pop("epochs", EPOCHS)
     models, histories, start = [], [], time.perf_counter()
-    for seed in SEEDS:     # built and trained right after its seed is set: each run repeatable on its own
+    for seed in helpers.progress(SEEDS, name):     # built and trained right after its seed is set: each run repeatable
         models.append(build_model(seed, **options))
         histories.append(fine_tune(models[-1], learning_rate, epochs, optimizer() if optimizer else None))
     seconds = (time.perf_counter() - start) / len(models)
@@ -503,7 +518,7 @@ print(f"block moved (mean over seeds): SGD {LEARNING_RATE:g} {np.mean(runs['main
 # %% [markdown]
 # ### 5.3 Keep the early blocks frozen
 #
-# The first blocks compute general features (edges, blobs, simple textures) that suit almost any image; the last block's features are the most specific to the source task, so that is where adapting pays. Every unfrozen weight is also one more thing a few hundred labelled images must pin down: the more we unfreeze, the more the network can over-fit. And it costs compute, though not for the reason often given. The forward pass of each VGG16 block, counted in multiply-adds for one 224×224 image (ImageNet's size), is *not* largest in the first block:
+# The first blocks compute general features (edges, blobs, textures) that suit almost any image; the last block's are the most specific to the source task, so that is where adapting pays. Every unfrozen weight is also one more thing a few hundred labelled images must pin down: the more we unfreeze, the more the network can over-fit. And it costs compute, though not for the reason often given. The forward pass of each VGG16 block, counted in multiply-adds for one 224×224 image (ImageNet's size), is *not* largest in the first block:
 
 # %% tags=["nbval-check-output"]
 vgg224 = keras.applications.VGG16(weights=None, include_top=False, input_shape=(224, 224, 3))
@@ -518,7 +533,7 @@ print(pd.Series({block: f"{m / 1e9:.2f}" for block, m in macs.items()}, name="GM
 # %% [markdown]
 # The real costs of unfreezing an early block are elsewhere: gradients must be back-propagated through every block above it down to it, and the large activation maps of the early layers (224×224×64 numbers per image in block 1) must be kept in memory for that backward pass. Fine-tuning only the last block back-propagates through one block and stores the small maps near the top.
 #
-# ### ✏️ Exercise 3 — predict, run, explain: one more block (the lecture's exercise)
+# ### ✏️ Exercise 4 — predict, run, explain: one more block (the lecture's exercise)
 #
 # The lecture challenges you to beat its fine-tuned result, for instance by fine-tuning one more block. **Predict** first: if we also unfreeze the block before the ones we fine-tune (`block4_conv1` on VGG16, `block1_conv1` on the template, where section 3 already fine-tunes two of its three blocks), with the same training, will it be `"ahead"`, `"behind"` or `"within noise"` of our main fine-tuned model, over the seeds? Write it below (the experiment refuses to run before), run it, then explain. (To really *beat* a model, the difference must be larger than the noise between seeds: a better number from one run is not enough.)
 
@@ -560,27 +575,28 @@ helpers.check_explanation("one more block: your explanation", explanation, about
 # %% [markdown]
 # ## 6. Batch normalization: the trap of fine-tuning a modern base
 #
-# VGG16, like our template, has no BatchNormalization layers. Almost every network pretrained since 2015 has them (ResNet, Inception, MobileNet, EfficientNet, ...), and with them fine-tuning has one more trap, the most common one.
+# VGG16, like our template, has no BatchNormalization layers. Almost every network pretrained since 2015 has them (ResNet, MobileNet, EfficientNet, ...), and with them fine-tuning has one more trap.
 #
 # Recall notebook 03: a BatchNormalization (BN) layer normalizes each channel, then scales and shifts it with two learned weights, γ and β. It works in two modes:
 # - **training mode** (inside `fit`): it normalizes with the mean and variance *of the current batch*, and nudges its two non-trainable weights, `moving_mean` and `moving_variance`, towards them: `moving = momentum · moving + (1 − momentum) · batch`, with `momentum = 0.99` in Keras;
 # - **inference mode** (`predict`, `evaluate`): it normalizes with `moving_mean` and `moving_variance`, the statistics of the data the network was trained on.
 #
 # The moving statistics of a pretrained base are part of what it learned: they describe the *source* data (ImageNet for the real networks, Fashion-MNIST for our template) as its filters see it. A head trained on bottleneck features (05) has learned to read features normalized with them. Now fine-tune with the top of the base unfrozen and its BN layers in training mode:
-# 1. every training batch is normalized with its own statistics, those of a few dozen images of a *different* data set, so the head suddenly receives features on another scale than the ones it was trained on, and its errors flow back into the unfrozen block;
+# 1. every training batch is normalized with its own statistics, those of a few dozen images of a *different* data set, so the head receives features on another scale than it was trained on, and its errors flow back into the unfrozen block;
 # 2. the moving statistics drift towards the new data's, estimated from small, noisy batches. After a short fine-tuning they are neither the old statistics nor the new ones, so in evaluation the network computes something that neither pretraining nor fine-tuning ever saw.
 #
 # **Two ways to keep BN in inference mode while fine-tuning.**
-# - The rule of Keras' transfer-learning guide: build the model with `base(inputs, training=False)`. The argument is meant to fix the mode of everything inside the base when the model is built, so that its BN layers keep normalizing with their moving statistics, and never update them, even once the top of the base is unfrozen; γ, β and the convolution weights still learn. `Sequential([..., base, head])` cannot pass that argument, so such a model is built with the functional API.
+# - The rule of Keras' transfer-learning guide: build the model with `base(inputs, training=False)`. The argument is meant to fix the mode of everything inside the base, so that its BN layers keep normalizing with their moving statistics, and never update them, even once the top of the base is unfrozen. `Sequential([..., base, head])` cannot pass that argument, so such a model is built with the functional API.
 # - Freeze the BN layers themselves. In Keras 3, `trainable = False` on a BN layer does two things: γ and β stop learning, *and* the layer runs in inference mode, even inside `fit`. That is why the frozen early blocks of a base are safe; but fine-tuning unfreezes the top block, BN layers included, unless we freeze them again one by one.
 #
-# A rule is only as good as its effect, so we test both, and look at the moving statistics to see what each really did.
+# We test both, and look at the moving statistics to see what each really did.
 #
 # > **Then and now.** In Keras 2.2 (the lecture's time, TensorFlow 1), `trainable = False` on a BN layer froze γ and β, but inside `fit` the layer still normalized with the batch statistics: a frozen base with BN layers was not really frozen. Since the Keras of TensorFlow 2.0, a frozen BN layer runs in inference mode, and Keras 3 keeps that rule.
 #
-# To see the trap we need a base with BN layers. `make template` also trains a variant of the template with a BN layer after each convolution (`Conv2D` without activation, `BatchNormalization`, ReLU), on the same Fashion-MNIST images with the same settings; its weights and moving statistics are shipped in `data/` with their SHA-256. The code, as trained:
+# To see the trap we need a base with BN layers. `make template` also trains a variant of the template with a BN layer after each convolution (`Conv2D` without activation, `BatchNormalization`, ReLU), on the same images and settings; its weights and moving statistics are shipped in `data/` with their SHA-256. The code, as trained:
 
 # %% tags=["nbval-check-output"]
+#| export
 def build_template_bn_cnn(num_classes=10):
     """The template CNN with batch normalization, untrained."""
     return keras.Sequential([
@@ -704,7 +720,7 @@ def fine_tune_bn(seed, head_weights, way):
 
 bn_scores = {"head only": [], BN_TRAINING: [], BN_ARGUMENT: [], BN_FROZEN: []}
 bn_drift = {BN_TRAINING: [], BN_ARGUMENT: [], BN_FROZEN: []}
-for seed in SEEDS:
+for seed in helpers.progress(SEEDS, "BN base, per seed"):
     head_weights, acc_head = train_bn_head(seed)
     bn_scores["head only"].append(acc_head)
     for way in bn_drift:
@@ -719,19 +735,7 @@ for seed in SEEDS:
 for way, drifts in bn_drift.items():
     print(f"{way:>16}: moving mean changed by {stats.spread([d['mean'] for d in drifts])}, "
           f"moving variance by {stats.spread([d['variance'] for d in drifts])} (relative to the pretrained values)")
-kept = {way: all(d["mean"] == 0 and d["variance"] == 0 for d in drifts) for way, drifts in bn_drift.items()}
-same_as_training = bn_scores[BN_ARGUMENT] == bn_scores[BN_TRAINING] and bn_drift[BN_ARGUMENT] == bn_drift[BN_TRAINING]
-print(f"\nKeras {keras.__version__}, backend {keras.backend.backend()}:")
-print("- base(inputs, training=False): " + (
-    "honoured, the moving statistics were kept." if kept[BN_ARGUMENT] else
-    "overridden by fit: block3_bn ran in training mode and its moving statistics moved"
-    + (", exactly as without the argument (same accuracies, same statistics)." if same_as_training else ".")))
-print("- BN layers set to trainable=False: " + (
-    "inference mode, the moving statistics were kept." if kept[BN_FROZEN] else
-    "the moving statistics still moved: this Keras does not run frozen BN layers in inference mode."))
-if kept[BN_FROZEN] and not kept[BN_ARGUMENT]:
-    print("  So in this Keras only freezing the BN layers keeps them in inference mode: do both, the argument states "
-          "the intent (and works in Keras versions that honour it), the frozen BN layers make it true here.")
+kept = transfer.what_bn_kept(bn_scores, bn_drift, BN_TRAINING, BN_ARGUMENT, BN_FROZEN)   # printed: which way kept them
 
 # %% [markdown]
 # Then what it did to accuracy. The bars show the mean over seeds with ±1 standard deviation, and the head alone, before fine-tuning, as the starting point (not a fair rival: the fine-tuned models also trained their head for more epochs); the verdict below is computed from the numbers.
@@ -825,8 +829,6 @@ helpers.record("results", {
     "frozen_weights_unchanged": frozen_unchanged, "vgg16_block5_trainable": vgg_block5_trainable,
     "lecture_freeze_trainable": lecture_trainable, "vgg16_block_gmac": {b: m / 1e9 for b, m in macs.items()},
     "val_accuracy": {"before": val_before} | {name: r["val"] for name, r in runs.items()},
-    "moved": {name: r["moved"] for name, r in runs.items()},
-    "features_after": features,
-    "test_accuracy": {"before": test_before, "fine_tune": test_ft}, "chosen_for_test": chosen,
-    "bn": {"val_accuracy": bn_scores, "drift": bn_drift, "statistics_kept": kept},
-    "peak_memory_mb": peak_mb})
+    "moved": {name: r["moved"] for name, r in runs.items()}, "features_after": features, "chosen_for_test": chosen,
+    "test_accuracy": {"before": test_before, "fine_tune": test_ft},
+    "bn": {"val_accuracy": bn_scores, "drift": bn_drift, "statistics_kept": kept}, "peak_memory_mb": peak_mb})

@@ -8,8 +8,16 @@ import pytest
 
 from notebook_runs import artifacts_folder, execute, records
 
+# Tests never wait for a download: the offline paths are what CI exercises.
+os.environ.setdefault("CNN_COURSE_OFFLINE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Notebooks run by the tests show no progress bars (helpers.progress): their outputs are compared and stored.
+os.environ.setdefault("CNN_COURSE_NO_PROGRESS", "1")
+
 
 def pytest_configure(config):
+    _start_counting(config)
+    config.addinivalue_line("markers", "server: builds a class-server image recipe with repo2docker, from a clean copy")
     config.addinivalue_line("markers", "notebook: runs a whole notebook with papermill")
     config.addinivalue_line("markers", "slow: slow; skipped unless CNN_COURSE_SLOW=1")
     config.addinivalue_line("markers", "backend: runs the notebooks on another Keras backend (make test-backends)")
@@ -80,3 +88,34 @@ def text_of():
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- counting notebook executions, and timing the session (build/times.json) ----------------------------
+# Every notebook's set-up cell imports `helpers`; in a kernel, that import appends one line to the file named
+# by CNN_COURSE_EXECUTION_LOG. The controlling pytest process (not an xdist worker) starts the file, and at
+# the end prints the count and, run by `make test` or `make check`, records the session's time.
+_EXECUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "test-executions.log")
+
+
+def _start_counting(config):
+    if not hasattr(config, "workerinput"):
+        import time
+        os.makedirs(os.path.dirname(_EXECUTIONS), exist_ok=True)
+        open(_EXECUTIONS, "w").close()
+        os.environ["CNN_COURSE_EXECUTION_LOG"] = _EXECUTIONS
+        config._course_start = time.perf_counter()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if hasattr(config, "workerinput") or not hasattr(config, "_course_start"):
+        return
+    import time
+    with open(_EXECUTIONS) as log:
+        executions = [line.split() for line in log if line.strip()]
+    seconds = time.perf_counter() - config._course_start
+    stats = terminalreporter.stats
+    counts = {k: len(stats.get(k, [])) for k in ("passed", "failed", "skipped", "error")}
+    terminalreporter.write_line(f"notebook executions: {len(executions)}")
+    if os.environ.get("CNN_COURSE_TIMED_AS"):       # set by the Makefile: `make test`, `make check`
+        from helpers.repro import record_time
+        record_time(os.environ["CNN_COURSE_TIMED_AS"], seconds, notebook_executions=len(executions), **counts)

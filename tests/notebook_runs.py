@@ -9,7 +9,6 @@ HTML and recorded values are not compared.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 from pathlib import Path

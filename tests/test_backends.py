@@ -5,15 +5,13 @@ notebook go to build/backend-times.json, keyed by backend, for the README's tabl
 """
 import json
 import os
-import sys
 import time
 
 import pytest
 
-from notebook_runs import ROOT, records
+from notebook_runs import ROOT
 
-sys.path.insert(0, str(ROOT / "tools"))
-from grade import SMALL  # noqa: E402  the same small sizes as `make grade` (tools/grade.py)
+from tools.grade import SMALL  # the same small sizes as `make grade`
 
 pytestmark = [pytest.mark.backend, pytest.mark.notebook]
 

@@ -1,6 +1,6 @@
 """A class server (JupyterHub, Binder) builds its image with repo2docker from this repository's own files.
 
-repo2docker picks its conda build pack from `environment.yml` and builds, in this order: the apt packages
+repo2docker picks its conda build pack from `binder/environment.yml` and builds, in this order: the apt packages
 of `apt.txt` and the packages of `environment.yml` (before the repository is copied in, so those layers
 are cached across edits), then the copy of the repository, then `postBuild`, which installs the course's
 `helpers` package. The static tests check the files; the repo2docker tests render the image's Dockerfile
@@ -27,8 +27,9 @@ pytestmark = pytest.mark.xdist_group("class_server")     # one clean copy, one r
 
 ROOT = Path(__file__).resolve().parent.parent
 R2D_HOME = ROOT / "build" / "tools" / "repo2docker"
+BINDER = ROOT / "binder"       # where repo2docker reads apt.txt, environment.yml and postBuild
 # Made by make (or by running the course) and left out of the image by .dockerignore.
-GENERATED = [".venv", "node_modules", "build", "data/cache"]
+GENERATED = [".venv", "web/node_modules", "build", "data/cache"]
 
 
 def requirement_lines(text: str) -> list[str]:
@@ -36,7 +37,7 @@ def requirement_lines(text: str) -> list[str]:
 
 
 def environment_yml() -> dict:
-    return yaml.safe_load((ROOT / "environment.yml").read_text())
+    return yaml.safe_load((BINDER / "environment.yml").read_text())
 
 
 def pip_section(env: dict) -> list[str]:
@@ -45,13 +46,13 @@ def pip_section(env: dict) -> list[str]:
 
 def apt_packages() -> list[str]:
     """apt.txt read the way repo2docker reads it: `#` starts a comment, one package a line."""
-    lines = (ROOT / "apt.txt").read_text().splitlines()
+    lines = (BINDER / "apt.txt").read_text().splitlines()
     return [line.partition("#")[0].strip() for line in lines if line.partition("#")[0].strip()]
 
 
 def postbuild_pip_command() -> list[str]:
     """The pip command of postBuild (exactly one), as words."""
-    commands = [line.split() for line in (ROOT / "postBuild").read_text().splitlines()
+    commands = [line.split() for line in (BINDER / "postBuild").read_text().splitlines()
                 if re.match(r"\s*python -m pip install\b", line)]
     assert len(commands) == 1, commands
     return commands[0]
@@ -91,14 +92,14 @@ def test_readme_conda_route_installs_the_helpers_package():
     readme = (ROOT / "README.md").read_text()
     conda = readme[readme.index("### conda instead of make"):]
     conda = conda[:conda.index("\n### ", 1)]
-    assert "conda env create -f environment.yml" in conda and "pip install --no-deps -e ." in conda
-    assert "pip install --no-deps -e ." in (ROOT / "environment.yml").read_text().splitlines()[0]
+    assert "conda env create -f binder/environment.yml" in conda and "pip install --no-deps -e ." in conda
+    assert "pip install --no-deps -e ." in (BINDER / "environment.yml").read_text().splitlines()[0]
 
 
 def test_postbuild_is_an_executable_script_that_installs_the_package_without_dependencies():
-    post = ROOT / "postBuild"
+    post = BINDER / "postBuild"
     assert post.stat().st_mode & stat.S_IXUSR, "postBuild must be executable (chmod +x postBuild)"
-    tracked = subprocess.run(["git", "ls-files", "-s", "postBuild"], cwd=ROOT, capture_output=True, text=True).stdout
+    tracked = subprocess.run(["git", "ls-files", "-s", "binder/postBuild"], cwd=ROOT, capture_output=True, text=True).stdout
     assert not tracked or tracked.startswith("100755"), f"git records postBuild as not executable: {tracked}"
     text = post.read_text()
     assert text.startswith("#!/bin/bash\n") and "set -euo pipefail" in text
@@ -107,6 +108,7 @@ def test_postbuild_is_an_executable_script_that_installs_the_package_without_dep
     assert "--no-deps" in words and words[-2:] == ["-e", "."], words   # environment.yml installed the rest
 
 
+@pytest.mark.server
 def test_postbuild_pip_command_installs_the_course_package(clean_copy):
     """postBuild's own pip command, with --dry-run, in a clean copy: pip finds and builds the package."""
     words = postbuild_pip_command()
@@ -163,6 +165,7 @@ def rendered(repo2docker, clean_copy) -> tuple[str, str]:
     return run.stderr, run.stdout
 
 
+@pytest.mark.server
 def test_repo2docker_installs_the_environment_before_the_copy_and_the_package_after(rendered):
     log, dockerfile = rendered
     assert "Building conda environment for python=3.11" in log
@@ -170,14 +173,15 @@ def test_repo2docker_installs_the_environment_before_the_copy_and_the_package_af
     lock = "environment.py-3.11-linux-64.lock"
     assert lock in dockerfile or re.sub(r"[.-]", lambda m: f"-{ord(m[0]):x}", lock) in dockerfile
     apt = dockerfile.index("apt-get install --yes --no-install-recommends dataset-fashion-mnist")
-    env = dockerfile.index('env update -p ${NB_PYTHON_PREFIX} --file "environment.yml"')
+    env = dockerfile.index('env update -p ${NB_PYTHON_PREFIX} --file "binder/environment.yml"')
     copy = dockerfile.index("COPY --chown=1000:1000 src/ ${REPO_DIR}/")
-    post = dockerfile.index("RUN ./postBuild")
+    post = dockerfile.index("RUN ./binder/postBuild")
     assert apt < env < copy < post, "apt.txt, then environment.yml (cached), then the repository, then postBuild"
     assert dockerfile.count("env update") == 1 and "requirements.txt" not in dockerfile   # installed once
     assert re.search(r'^CMD \["jupyter"', dockerfile, re.M)
 
 
+@pytest.mark.server
 def test_repo2docker_base_environment_keeps_jupyterlab_and_builds_the_package(repo2docker):
     """The server comes from repo2docker's base environment: requirements.txt's JupyterLab range must accept
     its version (or pip would swap the running server's JupyterLab), and postBuild builds the package with

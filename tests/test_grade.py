@@ -9,11 +9,9 @@ import nbformat
 import pytest
 
 from notebook_runs import ROOT
+from tools import grade, make_student
 
-sys.path.insert(0, str(ROOT / "tools"))
-import grade  # noqa: E402
-import make_student  # noqa: E402
-
+pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("grade")]    # it executes submissions in kernels
 STEM = "01_convolution_arithmetic"
 WRONG = {   # answer cell (in order) -> a wrong answer; each is one of the mistakes the checks name
     0: "answer = -10.0",
@@ -84,7 +82,7 @@ def graded(tmp_path_factory):
     (folder / "eve").mkdir()
     (folder / "eve" / f"{STEM}.ipynb").write_text('{"cells": [ {"cell_type": "code", "sour', encoding="utf-8")
     out = tmp_path_factory.mktemp("grades")
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "grade.py"), str(folder), "--out", str(out),
+    done = subprocess.run([sys.executable, "-m", "tools.grade", str(folder), "--out", str(out),
                            "--timeout", "60"], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     with open(out / "grades.csv", newline="", encoding="utf-8") as f:

@@ -262,8 +262,12 @@ def test_show_sends_each_figure_with_its_alt_text(monkeypatch):
     from helpers import plots
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda bundle, raw=False: shown.append(bundle))
-    plt.figure(); plt.plot([0, 1], [0, 1]); plt.title("t")
-    plt.figure(); plt.plot([1, 0]); plt.title("u")
+    plt.figure()
+    plt.plot([0, 1], [0, 1])
+    plt.title("t")
+    plt.figure()
+    plt.plot([1, 0])
+    plt.title("u")
     plots.show('A rising line from "0" to 1.', "A falling line\n from 1 to 0.")
     assert plt.get_fignums() == []                       # closed: the inline backend shows nothing twice
     assert [b["text/plain"] for b in shown] == ['[figure: A rising line from "0" to 1.]',
@@ -281,7 +285,8 @@ def test_show_refuses_missing_or_empty_alt_text(alts, message):
     import matplotlib.pyplot as plt
 
     from helpers import plots
-    plt.figure(); plt.figure()
+    plt.figure()
+    plt.figure()
     with pytest.raises(ValueError, match=message):
         plots.show(*alts)
     assert plt.get_fignums() == []
@@ -315,3 +320,15 @@ def test_fresh_start_gives_the_weights_of_a_fresh_model_and_a_zeroed_optimizer()
     keras.utils.set_random_seed(5)
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), _tiny_net().get_weights()))
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 0
+
+
+def test_progress_bars_only_in_a_live_notebook(monkeypatch):
+    """helpers.progress: a tqdm bar over the same items when live; the plain items when a script runs the
+    notebook (CNN_COURSE_NO_PROGRESS=1, as make outputs, the tests and grading set), so no bar is stored."""
+    import helpers
+    monkeypatch.setenv("CNN_COURSE_NO_PROGRESS", "1")
+    items = [1, 2, 3]
+    assert helpers.progress(items, "seeds") is items and helpers.keras_verbose() == 0
+    monkeypatch.delenv("CNN_COURSE_NO_PROGRESS")
+    bar = helpers.progress(items, "seeds")
+    assert list(bar) == items and bar.desc == "seeds" and helpers.keras_verbose() == 1

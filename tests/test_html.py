@@ -22,9 +22,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tools import build_html
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import build_html  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("html")]
 
@@ -35,8 +35,8 @@ LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "chrome-extensi
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """build/slides and build/site made by the tool, once per session, into a temporary folder."""
-    if not (ROOT / "node_modules" / "mathjax" / "MathJax.js").exists():
-        pytest.fail("node_modules/ is missing: run `npm ci` at the repository root (make test and make slides do)")
+    if not (ROOT / "web" / "node_modules" / "mathjax" / "MathJax.js").exists():
+        pytest.fail("web/node_modules/ is missing: run `npm ci --prefix web` (make test and make slides do)")
     out = tmp_path_factory.mktemp("html")
     return {"slides": build_html.build_slides(out / "slides"), "site": build_html.build_site(out / "site"),
             "out": out}

@@ -36,7 +36,7 @@ def assert_verdicts_follow_the_numbers(rec, nb, n_seeds):
     is in the output."""
     text = outputs_text(nb)
     comparisons = {k: v for k, v in rec["comparisons"].items() if isinstance(v, dict)}
-    assert set(comparisons) == {"validation", "exercise 4", "test", "early_stopping"}
+    assert set(comparisons) == {"validation", "exercise 5", "test", "early_stopping"}
     for key, c in comparisons.items():
         assert len(c["scores_a"]) == len(c["scores_b"]) == n_seeds, key
         again = stats.Comparison.from_dict(c)
@@ -99,7 +99,7 @@ def test_results_at_defaults(executed):
     # the summary weighs epochs too, and never calls the lecture's second-CNN score (validated on test) comparable
     text = outputs_text(nb)
     assert "12 vs 20 epochs" in text and "no: different measurement" in text
-    assert f"this run gave '{rec['comparisons']['exercise 4']['verdict']}'" in text   # the prediction check names the outcome
+    assert f"this run gave '{rec['comparisons']['exercise 5']['verdict']}'" in text   # the prediction check names the outcome
 
 
 def test_small_run_with_another_seed_and_data_set(run_notebook):

@@ -101,7 +101,7 @@ def test_verdicts_follow_the_numbers_with_another_seed(run_notebook):
 def test_degenerate_parameters_compare_nothing_with_itself(run_notebook):
     rec, nb = run_notebook(STEM, **DEGENERATE)
     text = stdout_of(nb)
-    assert not re.search(r"\bnan\b", text, re.IGNORECASE), [l for l in text.splitlines() if "nan" in l.lower()]
+    assert not re.search(r"\bnan\b", text, re.IGNORECASE), [line for line in text.splitlines() if "nan" in line.lower()]
     for v in comparisons(rec).values():
         assert v["a"] != v["b"], v["sentence"]
         assert v["verdict"] == stats.UNKNOWN, v["sentence"]          # one seed: no spread, no winner

@@ -1,7 +1,6 @@
 """The project's own consistency: requirements, CI, one notebook skeleton and one name per idea,
 plain-text twins in sync, and lesson code shared with helpers that is the code the lesson shows."""
 import ast
-import inspect
 import os
 import re
 import subprocess
@@ -37,12 +36,30 @@ def requirement_lines(text: str) -> set[str]:
 
 def test_environment_yml_installs_what_requirements_txt_installs():
     reqs = requirement_lines((ROOT / "requirements.txt").read_text())
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    env = yaml.safe_load((ROOT / "binder" / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert set(pip_section) == reqs      # helpers: postBuild and the README's conda line (tests/test_class_server.py)
     assert "python=3.11" in env["dependencies"]
     for line in reqs:                                    # compatible-release ranges, not exact pins
         assert "~=" in line, line
+
+
+def test_the_lock_file_pins_every_requirement_within_its_range():
+    """make setup installs requirements.lock: exact versions that satisfy every range of requirements.txt."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            req = Requirement(line)
+            pins.setdefault(canonicalize_name(req.name), []).append(next(iter(req.specifier)).version)
+    for line in requirement_lines((ROOT / "requirements.txt").read_text()):
+        req = Requirement(line)
+        versions = pins.get(canonicalize_name(req.name))
+        assert versions, f"{req.name} is not in requirements.lock: run `make lock`"
+        assert all(req.specifier.contains(v) for v in versions), f"{req.name} {versions} outside {req.specifier}"
+    assert "requirements.lock" in (ROOT / "Makefile").read_text()
 
 
 def test_ci_runs_the_readme_test_command():
@@ -140,30 +157,25 @@ def definitions(source: str) -> dict[str, str]:
     return found
 
 
-SHARED = [("03_dropout_batch_norm", "helpers.timing", ["EpochTimer"]),
-          ("05_bottleneck_features", "helpers.transfer", ["build_template_cnn", "load_photos", "load_task",
-                                                          "per_class_index", "split_pool", "build_preprocess",
-                                                          "output_layer", "loss_for", "build_head",
-                                                          "digit_augmentation", "make_splits"]),
-          ("06_fine_tuning", "helpers.transfer", ["freeze_before", "build_template_bn_cnn"])]
+SHARED = {"03_dropout_batch_norm": ["EpochTimer"],
+          "05_bottleneck_features": ["load_photos", "load_task", "digit_augmentation", "output_layer", "loss_for",
+                                     "build_template_cnn", "build_preprocess", "build_head"],
+          "06_fine_tuning": ["freeze_before", "build_template_bn_cnn"]}
 
 
-@pytest.mark.parametrize("stem, module, names", SHARED, ids=[s for s, _, _ in SHARED])
-def test_lesson_code_in_helpers_is_the_code_the_notebook_shows(stem, module, names):
-    import importlib
-    import helpers
-    helpers.setup(seed=0, verbose=False)
-    nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
-    shown = {}
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            shown.update(definitions(cell.source))
-    kept = definitions(inspect.getsource(importlib.import_module(module)))
-    for name in names:
-        assert name in shown, f"{stem} no longer shows {name}"
-        assert shown[name] == kept[name], f"{name}: {stem} and {module} differ"
-        doc = " ".join(getattr(importlib.import_module(module), name).__doc__.split())
-        assert f"Introduced in notebook {stem[:2]}, section " in doc, name
+def test_lesson_code_in_helpers_is_generated_from_the_notebooks_and_up_to_date():
+    """helpers/lessons.py is what `make sync` writes from the definitions the notebooks mark `#| export`."""
+    from tools import export_lessons
+    assert export_lessons.main(["--check"]) == 0, "helpers/lessons.py is out of date: run `make sync`"
+    generated = definitions(export_lessons.TARGET.read_text())
+    for stem, names in SHARED.items():
+        nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+        shown = {}
+        for cell in nb.cells:
+            if cell.cell_type == "code" and "answer" not in cell.metadata.get("tags", []):
+                shown.update(definitions(cell.source))
+        for name in names:
+            assert shown[name] == generated[name], f"{name}: {stem} and helpers/lessons.py differ"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

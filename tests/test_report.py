@@ -16,10 +16,9 @@ import pytest
 from helpers import lecture as lectures
 from notebook_runs import NOTEBOOKS, records, stored
 
+from tools import report, run_notebooks
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import report  # noqa: E402
-import run_notebooks  # noqa: E402
 
 STEMS = [p.stem for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))]
 GROUPS = {"01": "nb01", "02": "nb02", "03": "nb03", "04": "nb04", "05": "transfer", "06": "transfer"}   # as tests/test_nbNN.py
@@ -127,7 +126,7 @@ def test_report_states_what_the_executed_notebook_recorded(executed, stem):
 @pytest.mark.xdist_group("nb01")
 def test_run_notebooks_writes_the_report(tmp_path):
     env = {**os.environ, "CNN_COURSE_ARTIFACTS": str(tmp_path / "artifacts"), "CNN_COURSE_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "run_notebooks.py"), "01", "--out", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "tools.run_notebooks", "01", "--out", str(tmp_path)],
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     text = (tmp_path / "report.md").read_text(encoding="utf-8")

@@ -18,8 +18,7 @@ import pytest
 from notebook_runs import NOTEBOOKS, ROOT, artifacts_folder
 from test_backends import SMALL                       # the same small sizes as the backend runs
 
-sys.path.insert(0, str(ROOT / "tools"))
-import make_student  # noqa: E402
+from tools import make_student
 
 STEMS = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 EXERCISE = "### ✏️ Exercise"
@@ -194,5 +193,5 @@ def test_make_lab_offers_rise_slideshows():
     jupyter = Path(sys.executable).parent / "jupyter"
     listing = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True, text=True)
     text = re.sub(r"\x1b\[[0-9;]*m", "", listing.stdout + listing.stderr)   # without colour codes
-    line = next((l for l in text.splitlines() if l.strip().startswith("jupyterlab-rise ")), "")
+    line = next((x for x in text.splitlines() if x.strip().startswith("jupyterlab-rise ")), "")
     assert "enabled" in line and "OK" in line, text

@@ -1,13 +1,12 @@
 """tools/run_notebooks.py never overwrites an edited notebook and never writes into notebooks/ unasked."""
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tools import run_notebooks
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import run_notebooks  # noqa: E402
 
 
 def fake_notebook(path: Path) -> None:

@@ -237,9 +237,10 @@ def test_vgg16_freezing_block5_and_the_lecture_trap(keras):
     for layer in nested.layers[:25]:
         layer.trainable = False
     assert n_trainable(nested) == 0
-    # a frozen parent hides a trainable child
+    # a frozen parent hides a trainable child from its own count, not from a model built on it (Keras 3)
     vgg.get_layer("block5_conv1").trainable = True
     assert n_trainable(vgg) == 0
+    assert n_trainable(keras.Sequential([vgg])) == 3 * 3 * 512 * 512 + 512
     # the recipe of notebook 06: parent trainable, then every layer's flag
     vgg.trainable = True
     for i, layer in enumerate(vgg.layers):

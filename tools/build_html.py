@@ -1,7 +1,7 @@
 """Build the course's HTML editions from the committed notebooks and their stored outputs (nothing is executed).
 
-    python tools/build_html.py slides [--solutions] [--out build/slides]   # make slides: one reveal.js deck per notebook
-    python tools/build_html.py site   [--solutions] [--out build/site]     # make site: index page + one page per notebook
+    python -m tools.build_html slides [--solutions] [--out build/slides]   # make slides: one reveal.js deck per notebook
+    python -m tools.build_html site   [--solutions] [--out build/site]     # make site: index page + one page per notebook
                                                                            # + report.html (tools/report.py, the stored run)
 
 The slide structure is derived from the notebook every time (no slide metadata is kept in notebooks/):
@@ -11,7 +11,7 @@ cell, the set-up cell and (unless --solutions) the cells tagged `solution` are l
 the parameters and set-up cells, so a reader sees what a run needs). An exercise's instructions
 (under a `### ✏️` heading) always stay on the slide.
 
-Everything the pages load (reveal.js, MathJax 2, require.js, jQuery) is copied from node_modules/
+Everything the pages load (reveal.js, MathJax 2, require.js, jQuery) is copied from web/node_modules/
 (`npm ci`, which `make slides` / `make site` run) into <out>/lib/, so the pages work from disk offline.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-NODE_MODULES = ROOT / "node_modules"
+NODE_MODULES = ROOT / "web" / "node_modules"
 
 #: a prose paragraph at least this long is what a presenter says rather than shows: speaker notes
 NOTES_MIN_CHARS = 400
@@ -164,7 +164,7 @@ def section_count(nb) -> int:
 
 def copy_lib(out: Path, reveal: bool) -> Path:
     if not (NODE_MODULES / "mathjax" / "MathJax.js").exists():
-        sys.exit("node_modules/ is missing: run `npm ci` at the repository root (make slides / make site do)")
+        sys.exit("web/node_modules/ is missing: run `npm ci --prefix web` (make slides / make site do)")
     lib = out / "lib"
     if lib.exists():
         shutil.rmtree(lib)
@@ -279,7 +279,7 @@ def build_site(out: Path, solutions: bool = False) -> list[Path]:
     headers = [header_parts(nb) for nb in notebooks]
     pages = [(f"{path.stem}.html", header["title"]) for path, header in zip(paths, headers)]
     written = []
-    for i, (path, nb) in enumerate(zip(paths, notebooks)):
+    for i, nb in enumerate(notebooks):
         resources = {"metadata": {"name": headers[i]["title"]}, "course_nav": _nav(pages, i), "course_css": SITE_CSS}
         body, _ = exporter.from_notebook_node(_without_solutions(nb, solutions), resources=resources)
         target = out / pages[i][0]
@@ -313,8 +313,7 @@ peak memory, the machine, and the run's numbers next to the lectures'.</p>
 </ol></body></html>
 """
     (out / "index.html").write_text(index, encoding="utf-8")
-    sys.path.insert(0, str(ROOT / "tools"))
-    import report   # tools/report.py: the same report `make run` writes, here of the stored run
+    from tools import report   # the same report `make run` writes, here of the stored run
     nav = '<nav class="course"><span></span><a href="index.html">All lessons</a><span></span></nav>'
     page = report.report_html(report.stored_report(), nav=nav, css=SITE_CSS)
     (out / "report.html").write_text(page, encoding="utf-8")

@@ -1,7 +1,7 @@
 """`make grade SUBMISSIONS=<folder>`: grade the notebooks a class handed in.
 
-    python tools/grade.py collected/                 # -> build/grades/grades.csv and one <student>.md each
-    python tools/grade.py collected/ --timeout 300   # seconds allowed to any one cell
+    python -m tools.grade collected/                 # -> build/grades/grades.csv and one <student>.md each
+    python -m tools.grade collected/ --timeout 300   # seconds allowed to any one cell
 
 The folder is laid out as nbgrader lays out collected work: `<folder>/<student>/<NN_topic>.ipynb`.
 `grades.csv` has one row per student, notebook and exercise: student, notebook, exercise, points,
@@ -214,6 +214,7 @@ def grade(submissions: Path, out: Path = OUT, timeout: int = 300) -> list[Row]:
         raise SystemExit(f"{submissions} has no student folders (<folder>/<student>/<NN_topic>.ipynb)")
     out.mkdir(parents=True, exist_ok=True)
     os.environ["CNN_COURSE_OFFLINE"] = "1"                     # grading never downloads
+    os.environ["CNN_COURSE_NO_PROGRESS"] = "1"                 # no progress bars in what is graded
     all_rows = []
     for folder in students:
         os.environ["CNN_COURSE_ARTIFACTS"] = str(out / "work" / folder.name)   # 05 -> 06 files, per student

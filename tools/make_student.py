@@ -1,7 +1,7 @@
 """`make student`: the student edition — notebooks/NN_*.ipynb without solution cells and without outputs.
 
-    python tools/make_student.py                  # writes build/student/NN_*.ipynb
-    python tools/make_student.py --out handout    # another folder (never notebooks/ or py/)
+    python -m tools.make_student                  # writes build/student/NN_*.ipynb
+    python -m tools.make_student --out handout    # another folder (never notebooks/ or py/)
 
 What a student copy is: the committed notebook with every cell tagged `solution` removed, every output
 and execution count cleared, and the notebook's jupytext pairing dropped (so saving it in JupyterLab

@@ -1,7 +1,7 @@
 """Measure what the lecture-size ImageNet path of notebooks 05 and 06 costs on this CPU; write data/imagenet_cost.json.
 
-    python tools/measure_imagenet_cost.py                  # 2 repeats, about 2-3 minutes on 2 cores
-    python tools/measure_imagenet_cost.py --out /tmp/x.json --repeats 1 --n-extract 32 --n-fine-tune 16
+    python -m tools.measure_imagenet_cost                  # 2 repeats, about 2-3 minutes on 2 cores
+    python -m tools.measure_imagenet_cost --out /tmp/x.json --repeats 1 --n-extract 32 --n-fine-tune 16
 
 VGG16 with random weights (`weights=None`) does the same arithmetic as with its ImageNet weights, so
 no download is needed. The models are the notebooks': CIFAR-sized 32x32x3 images resized to 150x150
@@ -24,8 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 import helpers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def cpu_model() -> str:
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "what": "VGG16 base, weights=None (the same compute as ImageNet's weights); 32x32x3 inputs resized to "
                 "image_size and preprocessed inside the model, as in notebooks 05 and 06",
-        "command": " ".join(["python tools/measure_imagenet_cost.py", *(sys.argv[1:] if argv is None else argv)]),
+        "command": " ".join(["python -m tools.measure_imagenet_cost", *(sys.argv[1:] if argv is None else argv)]),
         "date": datetime.date.today().isoformat(),
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "system": platform.system(),
                     "load_average_before_each_repeat": loads},

@@ -1,8 +1,8 @@
 """The results report: per notebook its status, wall time and peak memory, the machine it ran on, and
 every number the lectures state next to this run's value of the same quantity.
 
-    python tools/report.py              # report of the run stored in notebooks/ (the one `make site` shows)
-    python tools/report.py build        # report of the notebooks executed into build/ (times from papermill)
+    python -m tools.report              # report of the run stored in notebooks/ (the one `make site` shows)
+    python -m tools.report build        # report of the notebooks executed into build/ (times from papermill)
 
 `make run` (tools/run_notebooks.py) writes build/report.md with `build_report` after executing the
 notebooks; `make outputs` stores each notebook's time and memory in its metadata, from which `make site`

@@ -1,8 +1,8 @@
 """Run the notebooks headlessly with papermill and print a summary table.
 
-    python tools/run_notebooks.py                 # every notebook, defaults, into build/
-    python tools/run_notebooks.py 02 -p EPOCHS=1  # one notebook, with a parameter
-    python tools/run_notebooks.py --store 01      # refresh the committed outputs in notebooks/
+    python -m tools.run_notebooks                 # every notebook, defaults, into build/
+    python -m tools.run_notebooks 02 -p EPOCHS=1  # one notebook, with a parameter
+    python -m tools.run_notebooks --store 01      # refresh the committed outputs in notebooks/
 
 `--store` writes the executed notebook back over notebooks/NN_*.ipynb, and only if that file is
 unchanged since the run started (so an edit saved meanwhile in Jupyter is never lost); without it
@@ -20,6 +20,7 @@ import argparse
 import ast
 import hashlib
 import multiprocessing
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,10 +29,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from helpers.record import read_records
+from helpers.repro import record_time
+from tools import report
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers.record import read_records  # noqa: E402
-import report  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
@@ -159,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", action="store_true", help="write outputs back into notebooks/")
     ap.add_argument("--out", default=str(BUILD), help="where executed notebooks go (default build/)")
     args = ap.parse_args(argv)
+    os.environ.setdefault("CNN_COURSE_NO_PROGRESS", "1")    # executed and stored notebooks hold no progress bars
 
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if args.which:
@@ -183,13 +186,16 @@ def main(argv: list[str] | None = None) -> int:
     for name, status, seconds, peak_mb, recs in rows:
         memory = "-" if peak_mb is None else f"{peak_mb:,.0f} MB"
         print(f"{name:{width}}  {status:10}  {seconds:6.1f}s  {memory:>8}  {recs}")
-    command = "tools/run_notebooks.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m tools.run_notebooks " + " ".join(argv if argv is not None else sys.argv[1:])
     described = (f"`{command.strip()}` on {datetime.now():%Y-%m-%d %H:%M}: "
                  + ("every notebook at its default parameters" if not params else f"parameters {params}")
                  + f", executed into `{out_dir}`.")
     report_path = out_dir / "report.md"
     report_path.write_text(report.build_report(runs, described), encoding="utf-8")
     print(f"\nTotal {sum(r[2] for r in rows):.0f} s; executed notebooks are in {out_dir}; report: {report_path}")
+    if not params and len(paths) == len(list(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))):    # the whole course, as `make run`
+        record_time("make run", sum(r[2] for r in rows), notebooks={r[0]: round(r[2], 1) for r in rows},
+                    all_ok=not failed)
     return 1 if failed else 0
 
 

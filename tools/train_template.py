@@ -1,9 +1,9 @@
 """Train the course's "template" CNN on Fashion-MNIST and write its weights and manifest to data/.
 
-    python tools/train_template.py                      # the template (about 3 minutes on 2 CPU cores)
-    python tools/train_template.py --bn                 # its variant with BatchNormalization (notebook 06)
+    python -m tools.train_template                      # the template (about 3 minutes on 2 CPU cores)
+    python -m tools.train_template --bn                 # its variant with BatchNormalization (notebook 06)
                                                         # make template runs both
-    python tools/train_template.py --epochs 1 --n-train 2000 --out /tmp/t   # a quick trial
+    python -m tools.train_template --epochs 1 --n-train 2000 --out /tmp/t   # a quick trial
 
 The template is the offline stand-in for VGG16's ImageNet weights in notebooks 05 and 06: a small
 VGG-style network (three blocks of Conv2D 3x3 + MaxPool, see helpers.transfer.build_template_cnn)
@@ -25,8 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 import helpers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "test_loss": round(float(test_loss), 4),
         "train_seconds": round(seconds),
         "versions": {facts["backend"]: facts["backend_version"], "keras": facts["keras"], "numpy": facts["numpy"]},
-        "command": " ".join(["python tools/train_template.py", *(argv if argv is not None else sys.argv[1:])]),
+        "command": " ".join(["python -m tools.train_template", *(argv if argv is not None else sys.argv[1:])]),
     }
     (out / f"{stem}.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"wrote {weights} ({manifest['size_bytes'] / 1e6:.2f} MB, sha256 {manifest['sha256'][:16]}...) "

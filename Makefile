@@ -29,16 +29,17 @@ $(NODE_STAMP): web/package.json web/package-lock.json
 ## compared, recorded results asserted), a few small papermill runs, the browser and class-server checks.
 ## Prints the number of notebook executions; its time on this machine goes to build/times.json
 test: setup lint $(NODE_STAMP)
-	CNN_COURSE_TIMED_AS="make test" $(PY) -m pytest -n 2 --dist loadgroup
+	CNN_COURSE_TIMED_AS="make test" $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## make check: the fast tier, no notebook kernel, no browser: unit tests and static checks of the stored notebooks
 check: setup lint
 	CNN_COURSE_TIMED_AS="make check" $(PY) -m pytest -q -m "not notebook and not browser and not server"
 
-## make lock: resolve requirements.txt again into requirements.lock (exact versions, every platform), with uv
+## make lock: resolve requirements.txt into requirements.lock (exact versions, every platform) with uv, keeping
+## the locked versions that still fit (delete requirements.lock first to take the newest of everything)
 lock: setup
 	@$(VENV)/bin/uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet uv
-	@mkdir -p build
+	@mkdir -p build && { grep -v '^#' requirements.lock > build/lock.txt 2>/dev/null || true; }
 	$(VENV)/bin/uv pip compile requirements.txt --universal --python-version 3.11 --no-header -o build/lock.txt
 	{ sed -n '1,3p' requirements.lock; cat build/lock.txt; } > build/lock.new && mv build/lock.new requirements.lock
 

@@ -173,6 +173,28 @@ def keras_verbose() -> int:
     return 0 if os.environ.get("CNN_COURSE_NO_PROGRESS") == "1" else 1
 
 
+def reference_seconds(repeats: int = 5) -> float:
+    """A fixed plain-Keras workload timed on this machine: a small CNN, 100 training steps of 64 random
+    28x28 images, the fastest of `repeats`. Times taken on different machines compare as ratios to it."""
+    import time
+
+    setup(seed=0, verbose=False)
+    import keras
+    import numpy as np
+
+    x, y = np.random.default_rng(0).random((64 * 100, 28, 28, 1), dtype="float32"), np.arange(64 * 100) % 10
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(32, 3, activation="relu"),
+                              keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x[:64], y[:64], epochs=1, batch_size=64, verbose=0)          # built and traced before timing
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.fit(x, y, epochs=1, batch_size=64, verbose=0)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def record_time(command: str, seconds: float, **details) -> dict:
     """Write this machine's measured time for `command` ("make test", "make run") into build/times.json,
     the file the README points to for run times: measured here, never typed in. Returns the entry."""

@@ -117,5 +117,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     counts = {k: len(stats.get(k, [])) for k in ("passed", "failed", "skipped", "error")}
     terminalreporter.write_line(f"notebook executions: {len(executions)}")
     if os.environ.get("CNN_COURSE_TIMED_AS"):       # set by the Makefile: `make test`, `make check`
+        import subprocess
+        import sys
+
         from helpers.repro import record_time
-        record_time(os.environ["CNN_COURSE_TIMED_AS"], seconds, notebook_executions=len(executions), **counts)
+        extra = {}
+        if os.environ["CNN_COURSE_TIMED_AS"] == "make test":    # the machine's speed, to compare as a ratio
+            probe = subprocess.run([sys.executable, "-c", "from helpers.repro import reference_seconds; "
+                                    "print(reference_seconds())"], capture_output=True, text=True, timeout=300)
+            if probe.returncode == 0:
+                reference = float(probe.stdout.split()[-1])
+                extra = {"reference_seconds": round(reference, 2), "ratio_to_reference": round(seconds / reference)}
+        entry = record_time(os.environ["CNN_COURSE_TIMED_AS"], seconds, notebook_executions=len(executions),
+                            **counts, **extra)
+        terminalreporter.write_line(f"{entry['seconds']:.0f} s on this machine, recorded in build/times.json"
+                                    + (f" ({entry['ratio_to_reference']}x the plain-Keras reference of "
+                                       f"{entry['reference_seconds']} s)" if extra else ""))

@@ -1,13 +1,12 @@
 """The HTML editions (make slides, make site): built from the committed notebooks, offline, checked in a browser.
 
-The browser tests drive Debian's chromium headless over the Chrome DevTools protocol, with the network
-disabled (every host name resolves to nothing, and a proxy that does not exist), open a deck and a site
-page from file://, and assert from the rendered page. `.ci/run` installs chromium; without it these
-tests fail with the fix, unless CNN_COURSE_NO_BROWSER=1 says to skip them.
+The browser tests drive Debian's headless chromium with Selenium (through Debian's chromedriver), with
+the network disabled (every host name resolves to nothing, and a proxy that does not exist), open a deck
+and a site page from file://, and assert from the rendered page. `.ci/run` installs chromium and
+chromium-driver; without them these tests fail with the fix, unless CNN_COURSE_NO_BROWSER=1 says to skip them.
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("html")]
 
 CHROMIUM = os.environ.get("CNN_COURSE_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CNN_COURSE_CHROMEDRIVER", "/usr/bin/chromedriver")
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "chrome-extension:", "devtools:")
 
 
@@ -133,87 +133,65 @@ def test_site_and_decks_leave_out_solutions_and_the_site_links_every_lesson(buil
 # ---------------------------------------------------------------- the browser
 
 class Chromium:
-    """Headless chromium with the network off, driven over the DevTools protocol (websocket-client)."""
+    """Debian's headless chromium, driven by Selenium through Debian's chromedriver, with the network off
+    (every host name resolves to nothing, and a proxy that does not exist) and every request logged."""
 
     def __init__(self, profile: Path):
-        import websocket
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
 
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-default-apps", "--disable-extensions", "--allow-file-access-from-files",
-             '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1', "--proxy-server=http://127.0.0.1:9",
-             "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1280,800",
-             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.time() + 30
-        while not port_file.exists() or not port_file.read_text().strip():
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("chromium did not start its DevTools server")
-            time.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
-        proxy = urllib.request.ProxyHandler({})                       # talk to it directly
-        with urllib.request.build_opener(proxy).open(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
-            target = next(t for t in json.load(r) if t["type"] == "page")
-        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
-        self.next_id, self.events = 0, []
-        for domain in ("Page", "Network", "Runtime"):
-            self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride", width=1280, height=800, deviceScaleFactor=1, mobile=False)
-
-    def send(self, method: str, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self.events.append(message)
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--disable-default-apps", "--disable-extensions", "--allow-file-access-from-files",
+                         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--proxy-server=http://127.0.0.1:9",
+                         f"--user-data-dir={profile}", "--window-size=1280,800"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})     # the DevTools events, for requested()
+        self.driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+        self.requests: list[str] = []
 
     def js(self, expression: str):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
+        return self.driver.execute_script(f"return {expression};")
 
     def open(self, url: str, ready: str, timeout: float = 60):
-        self.events.clear()
-        self.send("Page.navigate", url=url)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.js(f"document.readyState === 'complete' && Boolean({ready})"):
-                return
-            time.sleep(0.25)
-        raise AssertionError(f"{url} was not ready ({ready}) after {timeout} s")
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.requested()                     # forget what earlier pages asked for
+        self.requests = []
+        self.driver.get(url)
+        try:
+            WebDriverWait(self.driver, timeout, poll_frequency=0.25).until(
+                lambda _: self.js(f"document.readyState === 'complete' && Boolean({ready})"))
+        except Exception as error:
+            raise AssertionError(f"{url} was not ready ({ready}) after {timeout} s") from error
 
     def requested(self) -> list[str]:
-        return [e["params"]["request"]["url"] for e in self.events
-                if e.get("method") == "Network.requestWillBeSent"]
+        for entry in self.driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message.get("method") == "Network.requestWillBeSent":
+                self.requests.append(message["params"]["request"]["url"])
+        return self.requests
 
     def screenshot(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"]))
+        self.driver.save_screenshot(str(path))
 
     def close(self):
-        try:
-            self.ws.close()
-        finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        self.driver.quit()
 
 
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory):
-    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists() and not shutil.which(p)]
+    if missing:
         if os.environ.get("CNN_COURSE_NO_BROWSER") == "1":
             pytest.skip("CNN_COURSE_NO_BROWSER=1: no chromium here")
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`, as .ci/run "
-                    "does), or set CNN_COURSE_NO_BROWSER=1 to skip the browser tests")
+        pytest.fail(f"{missing} not found: install Debian's chromium and chromium-driver (`apt-get install -y chromium "
+                    "chromium-driver`, as .ci/run does), or set CNN_COURSE_NO_BROWSER=1 to skip the browser tests")
     chromium = Chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield chromium
     chromium.close()

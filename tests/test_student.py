@@ -1,11 +1,13 @@
 """The student edition (`make student`) is something an instructor can hand out.
 
-Every student notebook runs top to bottom at small parameters, every exercise says "not answered
+No later cell of a student notebook needs a name that only a solution defines (a static check of all
+six), one student notebook runs top to bottom at small parameters with every exercise "not answered
 yet", no solution's source is in any file, and a second `make student` never overwrites a copy the
 student edited since it was generated.
 """
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -115,9 +117,54 @@ def run_student(edition, tmp_path_factory):
     return run
 
 
+def bound_and_used(source: str) -> tuple[set[str], set[str]]:
+    """Names a cell binds at module level (assignments, definitions, imports, loop targets; not a
+    function's locals) and every name it reads."""
+    tree = ast.parse(source)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    bound, todo = set(), list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)                       # its body's names are its own
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+            todo.extend(ast.iter_child_nodes(node))
+    return bound, used
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_no_later_cell_needs_a_name_that_only_a_solution_defines(stem):
+    """The student edition runs top to bottom before any exercise is done: a name a solution binds is
+    bound outside the solutions too (by the answer cell, as `...`), or bound again before any later cell reads it."""
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and "colab" not in c.metadata.get("tags", [])]
+    bound_outside = set()
+    for i, cell in enumerate(code):
+        bound, _ = bound_and_used(cell.source)
+        if not is_solution(cell):
+            bound_outside |= bound
+            continue
+        pending = bound - bound_outside
+        for later in code[i + 1:]:
+            if is_solution(later):
+                continue
+            for statement in ast.parse(later.source).body:       # in order: a statement reads, then binds
+                binds, reads = bound_and_used(ast.unparse(statement))
+                assert not pending & reads, f"{stem}: {sorted(pending & reads)} bound only by a solution, read later"
+                pending -= binds
+
+
+STUDENT_RUN = "05_bottleneck_features"     # the one run: its later cells use the course's build_head until the
+                                           # student's passes, and every kind of exercise is in it
+
+
 @pytest.mark.notebook
 @pytest.mark.xdist_group("student")
-@pytest.mark.parametrize("stem", STEMS)
+@pytest.mark.parametrize("stem", [STUDENT_RUN])
 def test_student_notebook_runs_and_every_exercise_is_unanswered(run_student, edition, stem):
     nb = run_student(stem)                             # papermill raises if any cell fails
     headings = sum(c.source.count(EXERCISE) for c in nb.cells if c.cell_type == "markdown")

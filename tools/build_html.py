@@ -245,7 +245,7 @@ def header_parts(nb) -> dict[str, str]:
 def run_times(paths) -> list[str]:
     """Each notebook's run time at its defaults and the machine, as the stored run kept them (the
     results report's reading: `make outputs` stores the time, the set-up cell records the machine)."""
-    import report
+    from tools import report
     from helpers.record import read_records
 
     times = []

@@ -92,13 +92,13 @@ def test_slide_structure_follows_the_notebook():
     kinds = [c.metadata["slideshow"]["slide_type"] for c in deck.cells]
     codes = [c for c in deck.cells if c.cell_type == "code"]
     assert [c.metadata["slideshow"]["slide_type"] for c in codes[:3]] == ["skip"] * 3      # Colab, parameters, set-up
-    assert codes[3].metadata["slideshow"]["slide_type"] == "-"
+    assert codes[3].metadata["slideshow"]["slide_type"] == "subslide"       # each code cell on a slide of its own
     assert all(c.metadata["slideshow"]["slide_type"] == "skip"
                for c in codes if "solution" in c.metadata.get("tags", []))
     assert kinds.count("slide") == build_html.section_count(nb)
     assert any(c.source.startswith("### ") and k == "subslide" for c, k in zip(deck.cells, kinds))
     with_solutions = build_html.slide_cells(nb, solutions=True)
-    assert any(c.metadata["slideshow"]["slide_type"] == "-" and "solution" in c.metadata.get("tags", [])
+    assert any(c.metadata["slideshow"]["slide_type"] == "subslide" and "solution" in c.metadata.get("tags", [])
                for c in with_solutions.cells)
     assert build_html.slide_cells(nb).cells == deck.cells          # deterministic
 
@@ -241,6 +241,34 @@ def test_deck_renders_offline_in_chromium(built, browser):
     browser.js(f"location.hash = '#/{max(formula, 0)}'")
     time.sleep(1.0)                                  # the slide transition
     browser.screenshot(ROOT / "build" / "screenshot-slide.png")
+
+
+SLIDE_SIZES = """(() => {
+  const Reveal = require("lib/reveal.js/dist/reveal.js");
+  const scale = Reveal.getScale(), found = [];
+  for (const slide of Reveal.getSlides()) {
+    const at = Reveal.getIndices(slide);
+    Reveal.slide(at.h, at.v);
+    const cut = Array.from(slide.querySelectorAll('pre')).filter(p => p.scrollWidth > p.clientWidth + 1).length;
+    found.push({at: [at.h, at.v || 0], height: Math.round(slide.scrollHeight * scale), cut: cut,
+                text: (slide.innerText || '').trim().slice(0, 50)});
+  }
+  return {slides: found, window: window.innerHeight};
+})()"""
+
+
+def test_every_slide_of_every_deck_fits_a_1280x800_screen(built, browser):
+    """Each slide, horizontal and vertical, once shown: no taller than the window, and no code line wider
+    than its box (long lines wrap)."""
+    for deck in sorted((built["out"] / "slides").glob("*.slides.html")):
+        browser.open(deck.as_uri(), "document.querySelector('.reveal.ready') && window.MathJax && MathJax.Hub "
+                     "&& MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running")
+        sizes = browser.js(SLIDE_SIZES)
+        assert sizes["window"] == 800 and len(sizes["slides"]) > 40, (deck.name, len(sizes["slides"]))
+        tall = [s for s in sizes["slides"] if s["height"] > sizes["window"]]
+        cut = [s for s in sizes["slides"] if s["cut"]]
+        assert not tall, f"{deck.name}: slides taller than the window: {tall[:3]}"
+        assert not cut, f"{deck.name}: code cut at the right edge: {cut[:3]}"
 
 
 def test_site_page_renders_offline_in_chromium(built, browser):

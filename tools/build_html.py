@@ -50,6 +50,7 @@ MATHJAX_QUERY = "MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 TEMPLATES = {
     "course_slides.html.j2": """{%- extends 'reveal/index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_css -%}<style>{{ resources.slides_css }}</style>{%- endblock html_head_css -%}
 """,
     "course_site.html.j2": """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
@@ -58,6 +59,25 @@ TEMPLATES = {
 {%- block body_footer -%}{{ resources.course_nav }}{{ super() }}{%- endblock body_footer -%}
 """,
 }
+
+#: every slide fits a 1280x800 screen (a test measures it): code and text outputs in a small font, wrapped
+#: rather than cut at the right edge, figures no taller than about half the slide
+SLIDES_CSS = """
+.reveal .slides section { font-size: 22px; text-align: left; }
+.reveal .slides section h1 { font-size: 40px; } .reveal .slides section h2 { font-size: 34px; }
+.reveal .slides section h3 { font-size: 28px; }
+.reveal .jp-RenderedHTMLCommon { font-size: 22px; }
+.reveal .jp-RenderedMarkdown blockquote { font-size: 17px !important; width: 95%; }
+.reveal pre, .reveal pre code, .reveal .jp-OutputArea-output pre, .reveal .jp-InputArea .cm-editor,
+.reveal .highlight pre { font-size: 11px !important; line-height: 1.25 !important; white-space: pre-wrap !important;
+  overflow-wrap: anywhere; word-break: break-word; }
+.reveal .jp-CodeCell .jp-InputArea pre { max-height: 240px; overflow-y: auto; }
+.reveal .jp-Cell-outputWrapper { max-height: 320px; overflow-y: auto; }
+.reveal .jp-OutputArea-output pre { max-height: 260px; overflow-y: auto; }
+.reveal .jp-OutputArea-output img { max-height: 280px; width: auto; max-width: 100%; }
+.reveal .jp-OutputArea-output table { font-size: 11px; }
+.reveal .jp-RenderedMarkdown :is(table, td, th) { font-size: 14px !important; padding: 2px 6px !important; }
+"""
 
 SITE_CSS = """
 nav.course { font-family: sans-serif; display: flex; justify-content: space-between; gap: 1em;
@@ -97,6 +117,28 @@ def _blocks(markdown: str) -> list[str]:
     return blocks
 
 
+def _split_long(block: str) -> list[str]:
+    """A list or quote longer than a slide holds, cut between its lines into pieces that fit."""
+    lines = block.splitlines()
+    if len(block) > SLIDE_CHARS and len(lines) == 1:       # one long paragraph or quote: cut between sentences
+        quote, pieces = "> " if block.startswith(">") else "", [""]
+        for sentence in re.split(r"(?<=[.:;])\s+(?=[A-Z(*`])", block.removeprefix(quote)):
+            if pieces[-1] and len(pieces[-1]) + len(sentence) > SLIDE_CHARS:
+                pieces.append("")
+            pieces[-1] = f"{pieces[-1]} {sentence}".strip()
+        return [quote + piece for piece in pieces]
+    if len(block) <= SLIDE_CHARS or len(lines) < 2 or not all(re.match(r"\s*([-*+] |\d+\. |>)", line) or
+                                                               line.startswith("  ") for line in lines):
+        return [block]
+    pieces, current = [], []
+    for line in lines:
+        if current and sum(len(x) for x in current) + len(line) > 0.75 * SLIDE_CHARS and re.match(r"\s*>?\s*([-*+] |\d+\. |\*\*|`|$)", line):
+            pieces.append("\n".join(current))
+            current = []
+        current.append(line)
+    return pieces + ["\n".join(current)]
+
+
 def _is_notes(block: str) -> bool:
     """Long plain prose: no heading, list, table, quote, picture, HTML, code or display math in it."""
     if len(block) < NOTES_MIN_CHARS:
@@ -105,6 +147,15 @@ def _is_notes(block: str) -> bool:
         if re.match(r"\s*([-*+] |\d+\. |#|\||>|!\[|<|```|~~~|\$\$)", line):
             return False
     return True
+
+
+#: prose on one slide, at most (characters; a table or list counts by its lines)
+SLIDE_CHARS = 700
+
+
+def _fits(blocks: list[str], block: str) -> bool:
+    size = lambda b: max(len(b), 90 * b.count("\n"))     # noqa: E731  a line of a table or list: a line of text
+    return sum(size(b) for b in blocks) + size(block) <= SLIDE_CHARS
 
 
 def front_matter_ids(nb) -> set[str]:
@@ -118,19 +169,20 @@ def slide_cells(nb, solutions: bool = False):
     """A copy of the notebook with `slideshow.slide_type` set on every cell (markdown cells split at
     headings and long paragraphs). Deterministic: the same notebook always gives the same deck."""
     nb = copy.deepcopy(nb)
-    cells, exercise = [], False
+    cells, exercise, after_code = [], False, False
     front = front_matter_ids(nb)
     for cell in nb.cells:
-        if cell.cell_type == "code":
+        if cell.cell_type == "code":            # each shown code cell, with its output, on a slide of its own
             tags = cell.metadata.get("tags", [])
             skip = cell.get("id") in front or ("solution" in tags and not solutions)
-            cell.metadata["slideshow"] = {"slide_type": "skip" if skip else "-"}
+            cell.metadata["slideshow"] = {"slide_type": "skip" if skip else "subslide"}
             cells.append(cell)
+            after_code = after_code or not skip
             continue
         if cell.cell_type != "markdown":
             continue
         parts: list[tuple[str, list[str]]] = []      # (slide_type, blocks)
-        for block in _blocks(cell.source):
+        for block in [piece for b in _blocks(cell.source) for piece in _split_long(b)]:
             if block.startswith(("# ", "## ", "### ")):
                 kind = "subslide" if block.startswith("### ") else "slide"
                 exercise = "✏️" in block            # an exercise's instructions stay on the slide
@@ -140,10 +192,12 @@ def slide_cells(nb, solutions: bool = False):
                 kind = "-"
             if parts and kind == parts[-1][0] == "notes":
                 parts[-1][1].append(block)
-            elif parts and kind == "-" and parts[-1][0] != "notes":
-                parts[-1][1].append(block)            # prose continues the slide it follows
-            else:
-                parts.append((kind, [block]))
+            elif parts and kind == "-" and parts[-1][0] != "notes" and _fits(parts[-1][1], block):
+                parts[-1][1].append(block)            # prose continues the slide it follows, while it fits
+            else:      # prose that does not fit, or that follows a code cell, starts a slide below
+                new = kind == "-" and (after_code or any(k != "notes" for k, _ in parts))
+                parts.append(("subslide" if new else kind, [block]))
+        after_code = after_code and not parts
         for k, (kind, blocks) in enumerate(parts):
             piece = nbformat.v4.new_markdown_cell("\n\n".join(blocks), id=f"{cell.get('id', 'md')}-{k}")
             piece.metadata["slideshow"] = {"slide_type": kind}
@@ -215,14 +269,14 @@ def build_slides(out: Path, solutions: bool = False) -> list[Path]:
     _offline_traits(exporter)
     exporter.reveal_url_prefix = "lib/reveal.js"
     exporter.reveal_theme = REVEAL_THEME
-    exporter.reveal_scroll = True
+    exporter.reveal_scroll = False      # every slide fits the screen instead (SLIDES_CSS, one code cell a slide)
     exporter.reveal_number = "c/t"
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     written = []
     for path in lesson_paths():
         nb = slide_cells(nbformat.read(path, as_version=4), solutions)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}, "slides_css": SLIDES_CSS})
         target = out / f"{path.stem}.slides.html"
         target.write_text(body, encoding="utf-8")
         written.append(target)

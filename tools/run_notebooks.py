@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     report_path.write_text(report.build_report(runs, described), encoding="utf-8")
     print(f"\nTotal {sum(r[2] for r in rows):.0f} s; executed notebooks are in {out_dir}; report: {report_path}")
     if not params and len(paths) == len(list(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))):    # the whole course, as `make run`
-        record_time("make run", sum(r[2] for r in rows), notebooks={r[0]: round(r[2], 1) for r in rows},
+        record_time("make outputs" if args.store else "make run", sum(r[2] for r in rows),
+                    notebooks={r[0]: round(r[2], 1) for r in rows},
                     all_ok=not failed)
     return 1 if failed else 0
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from notebook_runs import artifacts_folder, execute, records
+from notebook_runs import artifacts_folder, execute, outputs_text, records
 
 # Tests never wait for a download: the offline paths are what CI exercises.
 os.environ.setdefault("CNN_COURSE_OFFLINE", "1")
@@ -75,11 +75,6 @@ def run_notebook(tmp_path, monkeypatch):
         return records(nb), nb
 
     return _run
-
-
-def outputs_text(nb) -> str:
-    """All the stdout of an executed notebook, as one string."""
-    return "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))
 
 
 @pytest.fixture

@@ -95,6 +95,23 @@ def records(nb: nbformat.NotebookNode) -> dict:
     return read_records(nb)
 
 
+def outputs_text(nb: nbformat.NotebookNode, results: bool = False) -> str:
+    """All the printed text of a notebook's code cells (stdout, stderr); with `results`, also the plain-text
+    form of displayed results."""
+    return "".join(out.get("text", "") + (str(out.get("data", {}).get("text/plain", "")) if results else "")
+                   for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
+
+
+def assert_solutions_pass(nb: nbformat.NotebookNode, at_least: int = 3) -> None:
+    """In an executed notebook, every solution that calls a check printed `[ok]`, and no check printed `[x]`."""
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])
+                 and "helpers.check" in c.source]   # a written prediction checks nothing
+    assert len(solutions) >= at_least, len(solutions)
+    for cell in solutions:
+        assert any("[ok]" in out.get("text", "") for out in cell.outputs), cell.source[:60]
+    assert "[x] " not in outputs_text(nb)
+
+
 
 def run_parameter_check(stem: str, **params) -> None:
     """Run a notebook's own parameter validation, in this process, on papermill's injected cell.

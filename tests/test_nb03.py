@@ -6,8 +6,8 @@ import pytest
 
 from helpers import stats
 from helpers.data import fashion_mnist_available
-from notebook_runs import (assert_no_leaks, assert_verdicts_consistent, checked_cell_count,
-                           checked_cell_differences, records, run_parameter_check, stored)
+from notebook_runs import (assert_no_leaks, assert_solutions_pass, assert_verdicts_consistent, checked_cell_count,
+                           checked_cell_differences, outputs_text, records, run_parameter_check, stored)
 
 pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("nb03")]
 STEM = "03_dropout_batch_norm"
@@ -18,9 +18,6 @@ SMALL = dict(DATASET="fashion_mnist" if fashion_mnist_available() else "mnist", 
 DEGENERATE = dict(SEED=3, SEEDS=[3], N_TRAIN=200, N_VAL=100, N_TEST=100, N_OVERFIT=100, DENSE_EPOCHS=2, EPOCHS=2)
 
 
-def stdout_of(nb) -> str:
-    return "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", [])
-                   if out.get("output_type") == "stream")
 
 
 def comparisons(rec: dict) -> dict:
@@ -35,7 +32,7 @@ def comparisons(rec: dict) -> dict:
 def assert_truthful(rec: dict, nb, seeds: list) -> None:
     """Structure of the truth, for any run: no leaks, computed verdicts, seeded comparisons, solutions pass."""
     assert_no_leaks(rec, at_least=2)
-    text = stdout_of(nb)
+    text = outputs_text(nb)
     found = comparisons(rec)
     assert assert_verdicts_consistent(found, text) == len(found) >= 11
     assert all(len(v["scores_a"]) == len(v["scores_b"]) == len(seeds) for v in found.values())
@@ -49,11 +46,7 @@ def assert_truthful(rec: dict, nb, seeds: list) -> None:
     rate = rec["dropout_rate"]
     words = {stats.AHEAD: "wider", stats.BEHIND: "narrower", stats.NOISE: "within noise", stats.UNKNOWN: "spread unknown"}
     assert rate["outcome"] == words[rate["verdict"]["verdict"]]
-    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])
-                 and "helpers.check" in c.source]   # a written prediction checks nothing
-    assert len(solutions) >= 3
-    for cell in solutions:
-        assert any("[ok]" in out.get("text", "") for out in cell.outputs), cell.source[:60]
+    assert_solutions_pass(nb)
 
 
 def test_checked_cells_match_the_stored_outputs(executed):
@@ -100,7 +93,7 @@ def test_verdicts_follow_the_numbers_with_another_seed(run_notebook):
 
 def test_degenerate_parameters_compare_nothing_with_itself(run_notebook):
     rec, nb = run_notebook(STEM, **DEGENERATE)
-    text = stdout_of(nb)
+    text = outputs_text(nb)
     assert not re.search(r"\bnan\b", text, re.IGNORECASE), [line for line in text.splitlines() if "nan" in line.lower()]
     for v in comparisons(rec).values():
         assert v["a"] != v["b"], v["sentence"]

@@ -25,7 +25,7 @@ import pytest
 
 import fabricate
 from helpers import cache, data, estimate
-from notebook_runs import NOTEBOOKS, assert_no_leaks, execute, records
+from notebook_runs import NOTEBOOKS, assert_no_leaks, execute, outputs_text, records
 
 pytestmark = pytest.mark.xdist_group("online")
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,8 +298,6 @@ def finished(nb) -> bool:
         out.get("output_type") == "error" for c in code for out in c.get("outputs", []))
 
 
-def stdout_of(nb) -> str:
-    return "".join(out.get("text", "") for c in nb.cells for out in c.get("outputs", []))
 
 
 @pytest.mark.notebook
@@ -308,7 +306,7 @@ def test_02_on_the_full_mnist_branch(fabricated_env, tmp_path):
                   GRID_EPOCHS=[1], GRID_HIDDEN=[32], GRID_CV=2, SEEDS=[42])
     assert finished(nb)
     assert rec["data"]["name"] == "MNIST" and rec["data"]["n_train"] == 500 and rec["data"]["n_test"] == 200
-    out = stdout_of(nb)
+    out = outputs_text(nb)
     assert f"full data set from {fabricated_env.cache}" in out and str(fabricated_env.registry) in out
     assert rec["results"]                                     # the comparison table was recorded
 
@@ -323,7 +321,7 @@ def check_photos(rec, nb, name):
     training photos from train/, validation and test photos from validation/, never the same photo."""
     assert finished(nb)                                                   # every cell ran
     assert rec["data"] == {"name": "Cats vs dogs photos", "class_names": ["cats", "dogs"]}
-    out = stdout_of(nb)
+    out = outputs_text(nb)
     assert "Found 2000 files belonging to 2 classes." in out and "Found 1000 files belonging to 2 classes." in out
     split = rec[f"split:{name}"]
     assert {part: p["source"] for part, p in split.items()} == PHOTO_SOURCES
@@ -371,7 +369,7 @@ def test_05_on_the_imagenet_path(imagenet_runs):
     assert results["n_classes"] == 2 and results["head_params"] == HEAD_32    # Dense(1, sigmoid): the binary path
     assert results["split_sizes"] == {"train": 8, "validation": 6, "test": 10}
     assert results["features_shape"] == [1, 1, 512]           # VGG16's bottleneck for 32x32 images
-    assert "CIFAR" not in stdout_of(nb)
+    assert "CIFAR" not in outputs_text(nb)
     assert sorted(p.name for p in imagenet_runs.artifacts.glob("imagenet_head*.weights.h5"))
 
 

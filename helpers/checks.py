@@ -128,10 +128,10 @@ def check_function(name: str, function: Any, reference: Callable, cases: Sequenc
     function that gives the same results as one gets its hint.
     """
     want = _outputs(reference, cases)
-    mistakes = list(mistakes)
+    mistakes = [(_outputs(wrong, cases), why, wrong) for wrong, why in mistakes]   # each mistake's results, once
     _record(name, "function", None, [{"answer": getattr(wrong, "__name__", "a wrong function"), "hint": why,
-                                      "rejected": not _matches(_outputs(wrong, cases), want, rtol, atol)}
-                                     for wrong, why in mistakes])   # a mistake that raises is a bug in the notebook
+                                      "rejected": not _matches(results, want, rtol, atol)}
+                                     for results, why, wrong in mistakes])   # a mistake that raises is a notebook bug
     if _unanswered(function) or not callable(function):
         print(f"[ ] {name}: not answered yet - write the function and run its cell, then this one.")
         return
@@ -146,8 +146,7 @@ def check_function(name: str, function: Any, reference: Callable, cases: Sequenc
     if _matches(got, want, rtol, atol):
         print(f"[ok] {name}: correct on {len(cases)} inputs you did not choose!")
         return
-    why = next((w for wrong, w in mistakes
-                if _matches(got, _outputs(wrong, cases), rtol, atol)), None)
+    why = next((w for results, w, _ in mistakes if _matches(got, results, rtol, atol)), None)
     print(f"[x] {name}: {_difference(got, want)}." + (f" Hint: {why or hint}" if why or hint else ""))
 
 

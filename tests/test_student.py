@@ -91,7 +91,7 @@ def with_predictions(nb):
 
 @pytest.fixture(scope="module")
 def run_student(edition, tmp_path_factory):
-    """run_student(stem) -> the student copy executed at SMALL parameters (05 always before 06)."""
+    """run_student(stem) -> the student copy executed at SMALL parameters (05 always before 06, if 06 is run)."""
     folder = tmp_path_factory.mktemp("student-runs")
     (folder / "cwd").mkdir()
 

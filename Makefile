@@ -28,7 +28,7 @@ $(NODE_STAMP): web/package.json web/package-lock.json
 ## make test: everything: lint, unit tests, then every notebook executed once at its defaults (stored outputs
 ## compared, recorded results asserted), a few small papermill runs, the browser and class-server checks.
 ## Prints the number of notebook executions; its time on this machine goes to build/times.json
-test: setup lint $(NODE_STAMP)
+test: setup lint $(NODE_STAMP) $(BOOK)
 	CNN_COURSE_TIMED_AS="make test" $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## make check: the fast tier, no notebook kernel, no browser: unit tests and static checks of the stored notebooks
@@ -112,6 +112,14 @@ SOLUTIONS ?=
 slides: setup $(NODE_STAMP)
 	$(PY) -m tools.build_html slides $(if $(filter 1,$(SOLUTIONS)),--solutions,)
 
-## make site: the course as static HTML in build/site/ (index.html + one page per notebook), offline from disk
-site: setup $(NODE_STAMP)
+## build/tools/jupyter-book/: Jupyter Book 1 (Sphinx, MyST-NB, the book theme) in its own environment, for make site
+BOOK := build/tools/jupyter-book/bin/jupyter-book
+BOOK_SPEC ?= jupyter-book==1.0.4.post1
+$(BOOK):
+	$(PYTHON) -m venv build/tools/jupyter-book
+	build/tools/jupyter-book/bin/pip install --quiet "$(BOOK_SPEC)"
+
+## make site: the course as a Jupyter Book in build/site/ (index.html, one page per notebook, the results report,
+## a sidebar and search), built from the stored outputs, offline from disk
+site: setup $(NODE_STAMP) $(BOOK)
 	$(PY) -m tools.build_html site $(if $(filter 1,$(SOLUTIONS)),--solutions,)

@@ -61,7 +61,8 @@ class _Resources(HTMLParser):
 
 
 def test_no_remote_resources_in_any_generated_page(built):
-    pages = sorted(built["out"].rglob("*.html"))
+    # (the book theme also copies its Jinja macro files, *macros.html, into _static/: templates, not pages)
+    pages = sorted(p for p in built["out"].rglob("*.html") if not p.name.endswith("macros.html"))
     assert len(pages) >= 11, pages            # 5 decks, 5 site pages, the index (and reveal's own notes page)
     remote = {}
     for page in pages:
@@ -104,6 +105,7 @@ def test_slide_structure_follows_the_notebook():
 
 
 def test_site_and_decks_leave_out_solutions_and_the_site_links_every_lesson(built, tmp_path):
+    """Decks keep nbconvert's cell ids; the book (MyST-NB) marks each cell with its tags as `tag_<tag>` classes."""
     index = (built["out"] / "site" / "index.html").read_text(encoding="utf-8")
     for path in build_html.lesson_paths():
         assert f'href="{path.stem}.html"' in index
@@ -113,11 +115,9 @@ def test_site_and_decks_leave_out_solutions_and_the_site_links_every_lesson(buil
         page = (built["out"] / "site" / f"{path.stem}.html").read_text(encoding="utf-8")
         deck = (built["out"] / "slides" / f"{path.stem}.slides.html").read_text(encoding="utf-8")
         assert len(solutions) >= 3
-        for cell_id in solutions:
-            assert f'id="cell-id={cell_id}"' not in page and f'id="cell-id={cell_id}"' not in deck, cell_id
-        for cell_id in setup:
-            assert f'id="cell-id={cell_id}"' in page and f'id="cell-id={cell_id}"' not in deck, cell_id
-        assert f'id="cell-id={colab}"' not in page and f'id="cell-id={colab}"' not in deck
+        assert "tag_solution" not in page and "tag_colab" not in page and "tag_parameters" in page
+        for cell_id in solutions + setup + [colab]:
+            assert f'id="cell-id={cell_id}"' not in deck, cell_id
     assert index.count("Learning objectives") == len(build_html.lesson_paths())
     assert index.count("Run time at the defaults") == len(build_html.lesson_paths())
     for path in build_html.lesson_paths():     # the stored run's own time (make outputs), not a typed one
@@ -125,9 +125,8 @@ def test_site_and_decks_leave_out_solutions_and_the_site_links_every_lesson(buil
         assert f"{seconds:.0f} s on a " in index, path.name
     # SOLUTIONS=1 keeps them
     first = build_html.lesson_paths()[0]
-    solution = next(c.id for c in nbformat.read(first, as_version=4).cells if "solution" in c.metadata.get("tags", []))
     build_html.build_site(tmp_path / "site", solutions=True)
-    assert f'id="cell-id={solution}"' in (tmp_path / "site" / f"{first.stem}.html").read_text(encoding="utf-8")
+    assert "tag_solution" in (tmp_path / "site" / f"{first.stem}.html").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- the browser
@@ -201,7 +200,7 @@ MATH_DONE = ("window.MathJax && MathJax.Hub && MathJax.Hub.queue && MathJax.Hub.
              "&& !MathJax.Hub.queue.running && document.querySelectorAll('.MathJax_CHTML, .mjx-chtml').length > 0")
 
 PAGE_FACTS = """(() => {
-  const text = Array.from(document.querySelectorAll('.jp-RenderedMarkdown, .jp-MarkdownOutput, li.lesson'))
+  const text = Array.from(document.querySelectorAll('.jp-RenderedMarkdown, .jp-MarkdownOutput, article.bd-article'))
       .map(e => { const c = e.cloneNode(true); c.querySelectorAll('script, code, pre').forEach(s => s.remove());
                   return c.textContent; }).join('\\n');
   const imgs = Array.from(document.images);
@@ -272,15 +271,25 @@ def test_every_slide_of_every_deck_fits_a_1280x800_screen(built, browser):
 
 
 def test_site_page_renders_offline_in_chromium(built, browser):
+    """A lesson page of the book: math typeset, figures with alt text, the sidebar lists every lesson, and the
+    search (Sphinx's, from its own index file) finds a lesson's word, all from disk with the network off."""
     page = built["out"] / "site" / "01_convolution_arithmetic.html"
     browser.open(page.as_uri(), MATH_DONE)
     facts = browser.js(PAGE_FACTS)
     _assert_rendered(browser, facts, page)
-    assert browser.js("document.querySelectorAll('nav.course a[href=\"index.html\"]').length") == 2
+    sidebar = browser.js("Array.from(document.querySelectorAll('nav.bd-docs-nav a')).map(a => a.getAttribute('href'))")
+    others = [f"{path.stem}.html" for path in build_html.lesson_paths() if path.name != "01_convolution_arithmetic.ipynb"]
+    assert all(href in sidebar for href in [*others, "index.html", "report.html"]), sidebar   # this page: '#'
     browser.screenshot(ROOT / "build" / "screenshot-site.png")
     index = built["out"] / "site" / "index.html"
     browser.open(index.as_uri(), MATH_DONE)
-    assert browser.js("document.querySelectorAll('li.lesson').length") == len(build_html.lesson_paths())
+    lessons = browser.js("document.querySelectorAll('article.bd-article h2 a[href$=\".html\"]').length")
+    assert lessons == len(build_html.lesson_paths())
+    assert [u for u in browser.requested() if not u.startswith(LOCAL_SCHEMES)] == []
+    search = built["out"] / "site" / "search.html"
+    browser.open(f"{search.as_uri()}?q=padding", "document.querySelectorAll('#search-results li').length > 0")
+    found = browser.js("Array.from(document.querySelectorAll('#search-results li a')).map(a => a.getAttribute('href'))")
+    assert any(href.startswith("01_convolution_arithmetic.html") for href in found), found
     outside = [u for u in browser.requested() if not u.startswith(LOCAL_SCHEMES)]
     assert outside == [], outside
 

@@ -1,8 +1,8 @@
 """Build the course's HTML editions from the committed notebooks and their stored outputs (nothing is executed).
 
     python -m tools.build_html slides [--solutions] [--out build/slides]   # make slides: one reveal.js deck per notebook
-    python -m tools.build_html site   [--solutions] [--out build/site]     # make site: index page + one page per notebook
-                                                                           # + report.html (tools/report.py, the stored run)
+    python -m tools.build_html site   [--solutions] [--out build/site]     # make site: a Jupyter Book of the lessons
+                                                                           # + the results report (tools/report.py)
 
 The slide structure is derived from the notebook every time (no slide metadata is kept in notebooks/):
 the title cell opens the deck, every `##` heading starts a new slide, every `###` heading a sub-slide,
@@ -12,13 +12,14 @@ the parameters and set-up cells, so a reader sees what a run needs). An exercise
 (under a `### ✏️` heading) always stay on the slide.
 
 Everything the pages load (reveal.js, MathJax 2, require.js, jQuery) is copied from web/node_modules/
-(`npm ci`, which `make slides` / `make site` run) into <out>/lib/, so the pages work from disk offline.
+(`npm ci`, which `make slides` / `make site` run) into <out>/lib/ (the book: <out>/_static/), so the pages
+work from disk offline. The book's theme, search and sidebar come with Jupyter Book.
 """
 from __future__ import annotations
 
 import argparse
 import copy
-import html
+import os
 import re
 import shutil
 import sys
@@ -27,13 +28,15 @@ from pathlib import Path
 
 import jinja2
 import nbformat
-from nbconvert import HTMLExporter, SlidesExporter
-from nbconvert.filters.markdown_mistune import markdown2html_mistune
+from nbconvert import SlidesExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 NODE_MODULES = ROOT / "web" / "node_modules"
+#: Jupyter Book lives in its own environment (the Makefile's $(BOOK)), so the course's own stays small
+JUPYTER_BOOK = Path(os.environ.get("CNN_COURSE_JUPYTER_BOOK", ROOT / "build" / "tools" / "jupyter-book" / "bin" /
+                                   "jupyter-book"))
 
 #: a prose paragraph at least this long is what a presenter says rather than shows: speaker notes
 NOTES_MIN_CHARS = 400
@@ -45,18 +48,12 @@ MATHJAX_PARTS = ["MathJax.js", "LICENSE", "config/TeX-AMS_CHTML-full.js", "confi
 REVEAL_THEME = "white"      # its fonts ship with reveal.js
 MATHJAX_QUERY = "MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 
-# Templates: nbconvert's own, with the remote-only blocks (mermaid diagrams, which no notebook uses) removed
-# and navigation added to the site pages. Every other URL is set through the exporters' traits below.
+# The deck template: nbconvert's own, with the remote-only block (mermaid diagrams, which no notebook uses)
+# removed. Every other URL is set through the exporter's traits below.
 TEMPLATES = {
     "course_slides.html.j2": """{%- extends 'reveal/index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block html_head_css -%}<style>{{ resources.slides_css }}</style>{%- endblock html_head_css -%}
-""",
-    "course_site.html.j2": """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block extra_css -%}<style>{{ resources.course_css }}</style>{%- endblock extra_css -%}
-{%- block body_header -%}{{ super() }}{{ resources.course_nav }}{%- endblock body_header -%}
-{%- block body_footer -%}{{ resources.course_nav }}{{ super() }}{%- endblock body_footer -%}
 """,
 }
 
@@ -78,13 +75,6 @@ SLIDES_CSS = """
 .reveal .jp-OutputArea-output table { font-size: 11px; }
 .reveal .jp-RenderedMarkdown :is(table, td, th) { font-size: 14px !important; padding: 2px 6px !important; }
 """
-
-SITE_CSS = """
-nav.course { font-family: sans-serif; display: flex; justify-content: space-between; gap: 1em;
-             padding: 0.6em 1em; margin: 0 0 1em 0; background: #f3f5f7; border-radius: 4px; }
-nav.course a { text-decoration: none; }
-"""
-
 
 def lesson_paths() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -283,7 +273,7 @@ def build_slides(out: Path, solutions: bool = False) -> list[Path]:
     return written
 
 
-# ---------------------------------------------------------------- make site
+# ---------------------------------------------------------------- make site (Jupyter Book)
 
 def header_parts(nb) -> dict[str, str]:
     """Title, learning objectives and "What it needs" text of a notebook's header cell (markdown)."""
@@ -299,8 +289,8 @@ def header_parts(nb) -> dict[str, str]:
 def run_times(paths) -> list[str]:
     """Each notebook's run time at its defaults and the machine, as the stored run kept them (the
     results report's reading: `make outputs` stores the time, the set-up cell records the machine)."""
-    from tools import report
     from helpers.record import read_records
+    from tools import report
 
     times = []
     for path in paths:
@@ -314,64 +304,66 @@ def run_times(paths) -> list[str]:
     return times
 
 
-def _nav(pages: list[tuple[str, str]], index: int) -> str:
-    prev = (f'<a href="{pages[index - 1][0]}">&larr; {html.escape(pages[index - 1][1])}</a>'
-            if index > 0 else "<span></span>")
-    nxt = (f'<a href="{pages[index + 1][0]}">{html.escape(pages[index + 1][1])} &rarr;</a>'
-           if index + 1 < len(pages) else "<span></span>")
-    return f'<nav class="course">{prev}<a href="index.html">All lessons</a>{nxt}</nav>'
+def index_page(paths, solutions: bool) -> str:
+    """The book's first page: every lesson with its objectives, its stored run time and what it needs."""
+    edition = "with solutions" if solutions else "student edition: solutions removed"
+    lines = ["# Convolutional neural networks with Keras 3", "",
+             f"The lessons in order, rendered from the committed notebooks and their stored outputs ({edition}). "
+             "Every page, and the search, works from disk without a network.", "",
+             "The [results report](report.md) gives, for the run stored in these notebooks, each notebook's run "
+             "time and peak memory, the machine, and the run's numbers next to the lectures'.", ""]
+    for path, took in zip(paths, run_times(paths)):
+        header = header_parts(nbformat.read(path, as_version=4))
+        lines += [f"## [{header['title']}]({path.name})", "", f"**Learning objectives.** {header['objectives']}", "",
+                  f"**Run time at the defaults:** {took}", "", f"**What it needs.** {header['needs']}", ""]
+    return "\n".join(lines)
+
+
+def book_config(paths) -> tuple[dict, dict]:
+    """Jupyter Book's _config.yml and _toc.yml: stored outputs only (nothing executed), MathJax 2 from lib/ (not _static/, whose scripts Jupyter Book would load on every page)."""
+    config = {"title": "Convolutional neural networks with Keras 3", "only_build_toc_files": True,
+              "execute": {"execute_notebooks": "off"},
+              "html": {"use_repository_button": False, "home_page_in_navbar": True},
+              "sphinx": {"config": {"mathjax_path": f"mathjax/{MATHJAX_QUERY}", "html_static_path": ["lib"],
+                                    # the book wraps each page in tex2jax_ignore; MathJax 2 typesets only math
+                                    "mathjax2_config": {"tex2jax": {"processClass": "math|output_area"}},
+                                    "html_show_sourcelink": False,
+                                    "html_copy_source": False}}}
+    toc = {"format": "jb-book", "root": "index",
+           "chapters": [{"file": path.stem} for path in paths] + [{"file": "report"}]}
+    return config, toc
 
 
 def build_site(out: Path, solutions: bool = False) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    copy_lib(out, reveal=False)
-    exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader(TEMPLATES)], template_name="lab",
-                            template_file="course_site.html.j2")
-    _offline_traits(exporter)
+    """Stage the notebooks (without their Colab cell and, unless `solutions`, their solutions), an index page and
+    the results report into `<out>-source/`, and build them with Jupyter Book into `out`."""
+    import subprocess
+
+    import yaml
+
+    from tools import report
+
+    if not JUPYTER_BOOK.exists():
+        sys.exit(f"{JUPYTER_BOOK} is missing: `make site` installs Jupyter Book there (or set CNN_COURSE_JUPYTER_BOOK)")
+    source = out.parent / f"{out.name}-source"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    (copy_lib(source, reveal=False) / "require.js").unlink()   # lib/mathjax/ becomes _static/mathjax/
     paths = lesson_paths()
-    notebooks = [nbformat.read(path, as_version=4) for path in paths]
-    headers = [header_parts(nb) for nb in notebooks]
-    pages = [(f"{path.stem}.html", header["title"]) for path, header in zip(paths, headers)]
-    written = []
-    for i, nb in enumerate(notebooks):
-        resources = {"metadata": {"name": headers[i]["title"]}, "course_nav": _nav(pages, i), "course_css": SITE_CSS}
-        body, _ = exporter.from_notebook_node(_without_solutions(nb, solutions), resources=resources)
-        target = out / pages[i][0]
-        target.write_text(body, encoding="utf-8")
-        written.append(target)
-    times = run_times(paths)
-    items = []
-    for (href, title), header, took in zip(pages, headers, times):
-        items.append(f"""<li class="lesson">
-<h2><a href="{href}">{html.escape(title)}</a></h2>
-<div class="objectives"><strong>Learning objectives.</strong> {markdown2html_mistune(header["objectives"])}</div>
-<p class="time"><strong>Run time at the defaults:</strong> {html.escape(took)}</p>
-<div class="needs"><strong>What it needs.</strong> {markdown2html_mistune(header["needs"])}</div>
-</li>""")
-    edition = "with solutions" if solutions else "student edition: solutions removed"
-    index = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Convolutional neural networks with Keras 3</title>
-<style>body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; line-height: 1.45; }}
-li.lesson {{ list-style: none; border-top: 1px solid #ddd; padding: 0.5em 0; }} ol.lessons {{ padding: 0; }}</style>
-<script src="lib/mathjax/{MATHJAX_QUERY}"></script>
-<script type="text/x-mathjax-config">MathJax.Hub.Config({{tex2jax: {{inlineMath: [['$','$'], ['\\\\(','\\\\)']],
-processEscapes: true}}, messageStyle: 'none'}});</script>
-</head><body>
-<h1>Convolutional neural networks with Keras 3</h1>
-<p>The lessons in order, rendered from the committed notebooks and their stored outputs ({edition}).
-Each page opens from disk without a network.</p>
-<p><a href="report.html">Results report</a>: for the run stored in these notebooks, each notebook's run time and
-peak memory, the machine, and the run's numbers next to the lectures'.</p>
-<ol class="lessons">
-{chr(10).join(items)}
-</ol></body></html>
-"""
-    (out / "index.html").write_text(index, encoding="utf-8")
-    from tools import report   # the same report `make run` writes, here of the stored run
-    nav = '<nav class="course"><span></span><a href="index.html">All lessons</a><span></span></nav>'
-    page = report.report_html(report.stored_report(), nav=nav, css=SITE_CSS)
-    (out / "report.html").write_text(page, encoding="utf-8")
-    return [out / "index.html", *written, out / "report.html"]
+    for path in paths:
+        nbformat.write(_without_solutions(nbformat.read(path, as_version=4), solutions), source / path.name)
+    (source / "index.md").write_text(index_page(paths, solutions), encoding="utf-8")
+    (source / "report.md").write_text(report.stored_report(), encoding="utf-8")
+    for name, content in zip(("_config.yml", "_toc.yml"), book_config(paths)):
+        (source / name).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    build = subprocess.run([str(JUPYTER_BOOK), "build", str(source), "--path-output", str(source),
+                            "--quiet"], capture_output=True, text=True)
+    if build.returncode:
+        sys.exit(f"jupyter-book build failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}")
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.move(source / "_build" / "html", out)
+    shutil.rmtree(source)
+    return [out / "index.html", *(out / f"{path.stem}.html" for path in paths), out / "report.html"]
 
 
 def main(argv=None) -> None:

@@ -13,7 +13,6 @@ path; the "comparable?" decisions are the ones the notebook's own summary cell r
 from __future__ import annotations
 
 import argparse
-import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,23 +185,6 @@ def build_report(runs: list[NotebookRun], described: str, lecture_file: str | Pa
                         [[r["what"], r["run"], r["lecture"], r["setting"], r["comparable"]] for r in rows])
         lines += [""]
     return "\n".join(lines)
-
-
-def report_html(markdown: str, title: str = "Results report", nav: str = "", css: str = "") -> str:
-    """A stand-alone HTML page of the report (no script, no remote resource)."""
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
-
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body {{ font-family: sans-serif; max-width: 75em; margin: 2em auto; padding: 0 1em; line-height: 1.45; }}
-table {{ border-collapse: collapse; margin: 0.5em 0 1em 0; }} th, td {{ border: 1px solid #ccc; padding: 0.25em 0.5em;
-text-align: left; vertical-align: top; }} th {{ background: #f3f5f7; }}{css}</style>
-</head><body>
-{nav}
-{markdown2html_mistune(markdown)}
-{nav}
-</body></html>
-"""
 
 
 def stored_report(notebooks: Path = NOTEBOOKS) -> str:

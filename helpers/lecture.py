@@ -11,7 +11,8 @@ the lecture's values from that file, so the two never disagree and no notebook t
 
 Each entry also names, in `run`, where the notebook records its own value of the same quantity (a
 dotted path into `helpers.read_records`), which the report puts next to the lecture's. The file is
-checked when it is read; a mistake is refused with the file's name and the key at fault.
+checked when it is read (its format: `data/lecture_values.schema.json`, a JSON Schema; then what a
+schema cannot say); a mistake is refused with the file's name and the key at fault.
 """
 from __future__ import annotations
 
@@ -154,13 +155,6 @@ class Lecture:
 
 # ---------------------------------------------------------------- reading and checking the file
 
-_TASK_KEYS = {"name": str, "classes": int, "chance": (int, float), "data": str, "network": str,
-              "train_per_class": (int, type(None))}
-_ENTRY_KEYS = {"id": str, "what": str, "text": str, "run": str, "value": object, "measure": str, "setting": str,
-               "images": (int, type(None)), "epochs": (int, type(None)), "caveat": (str, type(None)), "exact": bool}
-_REQUIRED_ENTRY = ("id", "what", "text", "run", "value")
-
-
 def _numbers(value: Any) -> list[float]:
     if value is None:
         return []
@@ -183,72 +177,31 @@ def _spellings(number: float) -> set[str]:
     return found
 
 
-def _check_value(value: Any, where: str) -> None:
-    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-        return
-    if isinstance(value, dict):
-        if set(value) != {"from", "to"} or not all(isinstance(value[k], (int, float)) for k in value):
-            raise LectureValuesError(f"{where}.value: a range is {{\"from\": number, \"to\": number}}, got {value!r}")
-        if value["from"] > value["to"]:
-            raise LectureValuesError(f"{where}.value: the range runs from {value['from']} down to {value['to']}")
-        return
-    if isinstance(value, list) and value:
-        try:
-            _numbers(value)
-        except (TypeError, ValueError, KeyError):
-            raise LectureValuesError(f"{where}.value: a list holds numbers (or lists of numbers), got {value!r}") from None
-        return
-    raise LectureValuesError(f"{where}.value: a number, a range {{\"from\", \"to\"}}, a list of numbers "
-                             f"or null, got {value!r}")
-
-
-def _typed(obj: dict, keys: dict, where: str) -> None:
-    for key, value in obj.items():
-        if key not in keys:
-            raise LectureValuesError(f"{where}: unknown key {key!r} (allowed: {', '.join(keys)})")
-        wanted = keys[key]
-        if wanted is not object and (not isinstance(value, wanted) or (isinstance(value, bool) and wanted is not bool)):
-            raise LectureValuesError(f"{where}.{key}: {value!r} has the wrong type")
-
-
-def _task(raw: Any, where: str) -> Task | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise LectureValuesError(f"{where}: an object or null, got {raw!r}")
-    _typed(raw, _TASK_KEYS, where)
-    for key in ("name", "classes", "chance"):
-        if key not in raw:
-            raise LectureValuesError(f"{where}: missing key {key!r}")
-    if raw["classes"] < 2 or not math.isclose(raw["chance"], 1 / raw["classes"], rel_tol=1e-6):
-        raise LectureValuesError(f"{where}: chance {raw['chance']} is not 1/classes for {raw['classes']} classes")
-    return Task(**raw)
-
-
-def _entry(raw: Any, where: str) -> Entry:
-    if not isinstance(raw, dict):
-        raise LectureValuesError(f"{where}: an object, got {raw!r}")
-    _typed(raw, _ENTRY_KEYS, where)
-    for key in _REQUIRED_ENTRY:
-        if key not in raw:
-            raise LectureValuesError(f"{where}: missing key {key!r}")
-    for key in ("id", "what", "text", "run"):
-        if not raw[key].strip():
-            raise LectureValuesError(f"{where}.{key}: empty")
-    if any(not part for part in raw["run"].split(".")):
-        raise LectureValuesError(f"{where}.run: {raw['run']!r} is not a dotted path into the notebook's records")
-    _check_value(raw["value"], where)
-    if raw.get("exact") and (raw["value"] is None or isinstance(raw["value"], dict)):
-        raise LectureValuesError(f"{where}.exact: an exact entry needs one value (a number or a list), "
-                                 "not a range or null")
-    missing = [n for n in _numbers(raw["value"]) if not any(s in raw["text"] for s in _spellings(n))]
-    if missing:
-        raise LectureValuesError(f"{where}.text: {raw['text']!r} does not state the value {missing[0]:g}")
-    return Entry(**{k: ("" if v is None and k == "caveat" else v) for k, v in raw.items()})
+def _problems(number: str, nb: dict) -> list[str]:
+    """What the schema cannot check: names, chance, ranges, exact entries, ids, and that each text states its value."""
+    found = [] if nb["notebook"].startswith(number + "_") else [f"notebook: the notebook's name, starting {number}_"]
+    task = nb["task"]
+    if task and not math.isclose(task["chance"], 1 / task["classes"], rel_tol=1e-6):
+        found.append(f"task: chance {task['chance']} is not 1/classes for {task['classes']} classes")
+    ids = [entry["id"] for entry in nb["entries"]]
+    found += [f"entries: id {i!r} appears twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    for i, entry in enumerate(nb["entries"]):
+        value, where = entry["value"], f"entries[{i}]"
+        if isinstance(value, dict) and value["from"] > value["to"]:
+            found.append(f"{where}.value: the range runs from {value['from']} down to {value['to']}")
+        if entry.get("exact") and (value is None or isinstance(value, dict)):
+            found.append(f"{where}.exact: an exact entry needs one value (a number or a list), not a range or null")
+        missing = [n for n in _numbers(value) if not any(s in entry["text"] for s in _spellings(n))]
+        if missing:
+            found.append(f"{where}.text: {entry['text']!r} does not state the value {missing[0]:g}")
+    return found
 
 
 def load(path: str | Path | None = None) -> dict[str, Lecture]:
-    """Every notebook's lecture values, checked: {"01": Lecture, ...}."""
+    """Every notebook's lecture values, checked against data/lecture_values.schema.json and `_problems`:
+    {"01": Lecture, ...}. A mistake raises LectureValuesError naming the file and the key at fault."""
+    import jsonschema
+
     source = Path(path) if path is not None else default_path()
     try:
         raw = json.loads(source.read_text(encoding="utf-8"))
@@ -256,31 +209,19 @@ def load(path: str | Path | None = None) -> dict[str, Lecture]:
         raise LectureValuesError(f"{source}: the lecture values file is missing") from None
     except json.JSONDecodeError as exc:
         raise LectureValuesError(f"{source}: not valid JSON ({exc})") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("notebooks"), dict):
-        raise LectureValuesError(f"{source}: expected an object with a \"notebooks\" object")
-    unknown = sorted(set(raw) - {"about", "notebooks"})
-    if unknown:
-        raise LectureValuesError(f"{source}: unknown key {unknown[0]!r} (allowed: about, notebooks)")
+    schema = json.loads((paths.PROJECT_ROOT / "data" / "lecture_values.schema.json").read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(raw))
+    if error is not None:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+        raise LectureValuesError(f"{source}: {where or 'top level'}: {error.message}")
     lectures = {}
     for number, nb in raw["notebooks"].items():
-        where = f"{source}: notebooks.{number}"
-        if not (isinstance(nb, dict) and len(number) == 2 and number.isdigit()):
-            raise LectureValuesError(f"{where}: a two-digit notebook number with an object")
-        unknown = sorted(set(nb) - {"notebook", "task", "entries"})
-        if unknown:
-            raise LectureValuesError(f"{where}: unknown key {unknown[0]!r} (allowed: notebook, task, entries)")
-        if not isinstance(nb.get("notebook"), str) or not nb["notebook"].startswith(number + "_"):
-            raise LectureValuesError(f"{where}.notebook: the notebook's name, starting {number}_")
-        if "task" not in nb:
-            raise LectureValuesError(f"{where}: missing key 'task' (null when the notebook has no data set)")
-        if not isinstance(nb.get("entries"), list) or not nb["entries"]:
-            raise LectureValuesError(f"{where}.entries: a non-empty list")
-        entries = tuple(_entry(e, f"{where}.entries[{i}]") for i, e in enumerate(nb["entries"]))
-        ids = [e.id for e in entries]
-        doubled = sorted({i for i in ids if ids.count(i) > 1})
-        if doubled:
-            raise LectureValuesError(f"{where}.entries: id {doubled[0]!r} appears twice")
-        lectures[number] = Lecture(number, nb["notebook"], _task(nb["task"], f"{where}.task"), entries, source)
+        problems = _problems(number, nb)
+        if problems:
+            raise LectureValuesError(f"{source}: notebooks.{number}." + f"\n  notebooks.{number}.".join(problems))
+        entries = tuple(Entry(**{k: ("" if v is None and k == "caveat" else v) for k, v in e.items()})
+                        for e in nb["entries"])
+        lectures[number] = Lecture(number, nb["notebook"], Task(**nb["task"]) if nb["task"] else None, entries, source)
     return lectures
 
 

@@ -233,16 +233,18 @@ def _entry(data, number="05", index=1):
 
 
 @pytest.mark.parametrize("change, named", [
-    (lambda d: _entry(d).update(valeu=0.9), "unknown key 'valeu'"),
-    (lambda d: _entry(d).pop("run"), "missing key 'run'"),
+    (lambda d: _entry(d).update(valeu=0.9), "'valeu' was unexpected"),
+    (lambda d: _entry(d).pop("run"), "notebooks.05.entries[1]: 'run' is a required property"),
     (lambda d: _entry(d).update(value=0.91), "does not state the value 0.91"),
     (lambda d: _entry(d).update(value="0.9"), ".value"),
     (lambda d: _entry(d).update(run="results..bottleneck"), ".run"),
     (lambda d: _entry(d).update(id=_entry(d, index=0)["id"]), "appears twice"),
     (lambda d: d["notebooks"]["05"]["task"].update(chance=0.1), "not 1/classes"),
-    (lambda d: d["notebooks"]["05"].pop("task"), "missing key 'task'"),
+    (lambda d: d["notebooks"]["05"].pop("task"), "'task' is a required property"),
     (lambda d: d["notebooks"]["02"]["entries"][4].update(value=None), "exact"),
-    (lambda d: d.update(extra=1), "unknown key 'extra'"),
+    (lambda d: d.update(extra=1), "'extra' was unexpected"),
+    (lambda d: _entry(d).update(value=True), "entries[1].value"),
+    (lambda d: _entry(d).update(value={"from": 0.9, "to": 0.8}), "the range runs from 0.9 down to 0.8"),
 ])
 def test_malformed_lecture_values_are_refused_naming_the_file(tmp_path, change, named):
     path = tmp_path / "lecture_values.json"

@@ -33,7 +33,7 @@ test: setup lint $(NODE_STAMP) $(BOOK)
 
 ## make check: the fast tier, no notebook kernel, no browser: unit tests and static checks of the stored notebooks
 check: setup lint
-	CNN_COURSE_TIMED_AS="make check" $(PY) -m pytest -q -m "not notebook and not browser and not server"
+	CNN_COURSE_TIMED_AS="make check" $(PY) -m pytest -q -n 2 --dist loadgroup -m "not notebook and not browser and not server"
 
 ## make lock: resolve requirements.txt into requirements.lock (exact versions, every platform) with uv, keeping
 ## the locked versions that still fit (delete requirements.lock first to take the newest of everything)

@@ -8,7 +8,7 @@ notebooks reuse, generated from the notebooks by `make sync`.
 import os as _os
 import sys as _sys
 
-if _os.environ.get("CNN_COURSE_EXECUTION_LOG") and "ipykernel" in _sys.modules:   # the tests count notebook runs
+if _os.environ.get("CNN_COURSE_EXECUTION_LOG") and "ipykernel_launcher" in (_sys.argv or [""])[0]:   # a kernel: the tests count notebook runs
     with open(_os.environ["CNN_COURSE_EXECUTION_LOG"], "a") as _log:
         _log.write(f"{_os.getpid()}\n")
 

@@ -1,20 +1,14 @@
 """The download cache: which files can be downloaded, where they are kept, and how they are verified.
 
-`locate(key)` returns the path of a verified copy of a registered file. It looks, in order, in
-1. the project's cache folder (`data/cache/`, or `$CNN_COURSE_DATA`), filled by `make data`;
-2. Keras' own cache (`$KERAS_HOME`, default `~/.keras`);
-3. for Fashion-MNIST: Debian's `dataset-fashion-mnist` package;
-and then downloads into the project's cache (skipped when `CNN_COURSE_OFFLINE=1`).
-Every file is checked against its published checksum before use. A file whose source publishes none
-(the cats vs dogs photos) is checked by its exact size, and by its contents at first use
-(`helpers.data.cats_and_dogs_dir`), which then records its SHA-256 beside it (`<file>.sha256`, trust on
-first use); every later use must match that record. A corrupt or truncated file in the project's cache
-is moved aside (`*.corrupt`) and fetched again; one elsewhere is reported and skipped.
-What cannot be had raises `DataUnavailable`, with the fix.
-
-The checksums (and download addresses) can be replaced for chosen files by a registry file named in
-`$CNN_COURSE_REGISTRY` (a local mirror, or the tests' fabricated files; see `load_registry`). It can
-only swap one well-formed SHA-256 for another: nothing is ever used unverified.
+`locate(key)` returns a verified copy of a registered file from, in order, the project's cache (`data/cache/` or
+`$CNN_COURSE_DATA`, filled by `make data`), Keras' cache (`$KERAS_HOME`), Debian's Fashion-MNIST package, or else
+a download into the project's cache (unless `CNN_COURSE_OFFLINE=1`) by pooch: retried, with a progress bar in a
+live session, into a temporary file that becomes the file only once its size and checksum match. The cats vs dogs
+zip, with no published checksum, is checked by its exact size, then by its contents at first use, which records
+its SHA-256 beside it (`<file>.sha256`) for later uses to match. A corrupt copy in the project's cache is set aside
+(`*.corrupt`) and fetched again; one elsewhere is skipped. What cannot be had raises `DataUnavailable`, with the fix.
+`$CNN_COURSE_REGISTRY` names a file that replaces the checksum (size, url) of chosen files (`load_registry`).
+data/README.md tells it all for users.
 
     python -m helpers.cache fetch    # = make data: download and verify everything (needs internet)
     python -m helpers.cache status   # what this machine has
@@ -28,14 +22,17 @@ import os
 import re
 import shutil
 import sys
-import urllib.request
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from .paths import cache_dir, keras_cache_dir
+from .repro import show_progress
 
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+RETRIES = 2      # a failed download (network, size, checksum) is tried again 1 s, then 2 s later ($CNN_COURSE_RETRIES)
+TIMEOUT = 20.0   # seconds a download waits for the server
 
 
 class DataUnavailable(RuntimeError):
@@ -46,7 +43,7 @@ class RegistryError(ValueError):
     """The registry file named in `$CNN_COURSE_REGISTRY` is missing or malformed (nothing is used then)."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Remote:
     """A downloadable file: where it lives in the cache, where it comes from, its checksum."""
     relpath: str          # inside the cache folder, same layout as Keras' cache
@@ -58,34 +55,27 @@ class Remote:
     size: int | None = None  # exact size in bytes, when known (checked before the digest)
 
 
-_KERAS_DATA = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-_KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+_KERAS = "https://storage.googleapis.com/tensorflow/"
+_VGG16 = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+_FASHION = {  # key: (file, sha256, MB)
+    "fashion-train-images": ("train-images-idx3-ubyte.gz",
+                             "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7", 26.4),
+    "fashion-train-labels": ("train-labels-idx1-ubyte.gz",
+                             "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056", 0.03),
+    "fashion-test-images": ("t10k-images-idx3-ubyte.gz",
+                            "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa", 4.4),
+    "fashion-test-labels": ("t10k-labels-idx1-ubyte.gz",
+                            "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05", 0.005),
+}
 REMOTES: dict[str, Remote] = {
-    "mnist": Remote("datasets/mnist.npz", _KERAS_DATA + "mnist.npz",
-                    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-                    size_mb=11.5, title="MNIST"),
-    "fashion-train-images": Remote(
-        "datasets/fashion-mnist/train-images-idx3-ubyte.gz", _KERAS_DATA + "train-images-idx3-ubyte.gz",
-        "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7", size_mb=26.4,
-        title="Fashion-MNIST train images"),
-    "fashion-train-labels": Remote(
-        "datasets/fashion-mnist/train-labels-idx1-ubyte.gz", _KERAS_DATA + "train-labels-idx1-ubyte.gz",
-        "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056", size_mb=0.03,
-        title="Fashion-MNIST train labels"),
-    "fashion-test-images": Remote(
-        "datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", _KERAS_DATA + "t10k-images-idx3-ubyte.gz",
-        "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa", size_mb=4.4,
-        title="Fashion-MNIST test images"),
-    "fashion-test-labels": Remote(
-        "datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", _KERAS_DATA + "t10k-labels-idx1-ubyte.gz",
-        "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05", size_mb=0.005,
-        title="Fashion-MNIST test labels"),
-    "cifar10": Remote("datasets/cifar-10-python.tar.gz",
-                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-                      "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-                      size_mb=170.5, title="CIFAR-10"),
-    "vgg16-notop": Remote("models/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                          _KERAS_APPS + "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    "mnist": Remote("datasets/mnist.npz", _KERAS + "tf-keras-datasets/mnist.npz",
+                    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", size_mb=11.5, title="MNIST"),
+    **{key: Remote(f"datasets/fashion-mnist/{name}", _KERAS + "tf-keras-datasets/" + name, digest, size_mb=mb,
+                   title="Fashion-MNIST " + key[8:].replace("-", " ")) for key, (name, digest, mb) in _FASHION.items()},
+    "cifar10": Remote("datasets/cifar-10-python.tar.gz", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                      "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce", size_mb=170.5,
+                      title="CIFAR-10"),
+    "vgg16-notop": Remote(f"models/{_VGG16}", f"{_KERAS}keras-applications/vgg16/{_VGG16}",
                           "6d6bbae143d832006294945121d1f1fc", algo="md5", size_mb=58.9,
                           title="VGG16 ImageNet weights (no top)"),
     # no published checksum: exact size, contents checked and SHA-256 recorded at first use (helpers.data)
@@ -94,7 +84,7 @@ REMOTES: dict[str, Remote] = {
                                      "", size=68_606_236, size_mb=68.6,
                                      title="Cats vs dogs photos (TensorFlow tutorial subset)"),
 }
-FASHION_KEYS = ["fashion-train-images", "fashion-train-labels", "fashion-test-images", "fashion-test-labels"]
+FASHION_KEYS = list(_FASHION)
 
 
 # ---------------------------------------------------------------- the registry override
@@ -110,13 +100,8 @@ def registry_path() -> Path | None:
 
 
 def load_registry(path: Path | None = None) -> dict[str, dict]:
-    """The validated entries of a registry override file: {key: {"sha256", optional "size", "url"}}.
-
-    The file is a JSON object whose keys are keys of `REMOTES`, each with a `sha256` (64 hex digits),
-    optionally `size` (bytes) and `url` (http, https or file). Raises `RegistryError`, naming the
-    problem, unless every key is known and every entry is well formed: the override can replace a
-    checksum, never remove one.
-    """
+    """The entries of a registry override file, a JSON object {key of `REMOTES`: {"sha256": 64 hex digits,
+    optional "size": bytes, "url": http, https or file}}; else `RegistryError`, naming every problem."""
     path = registry_path() if path is None else Path(path)
     if path is None:
         return {}
@@ -141,13 +126,11 @@ def load_registry(path: Path | None = None) -> dict[str, dict]:
         if set(entry) - _ENTRY_FIELDS:
             problems.append(f"{key}: unknown field(s) {sorted(set(entry) - _ENTRY_FIELDS)} "
                             f"(allowed: {sorted(_ENTRY_FIELDS)})")
-        digest = entry.get("sha256")
+        digest, size, url = entry.get("sha256"), entry.get("size"), entry.get("url")
         if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
             problems.append(f"{key}: sha256 must be 64 hexadecimal digits, got {digest!r}")
-        size = entry.get("size")
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
             problems.append(f"{key}: size must be a whole number of bytes, got {size!r}")
-        url = entry.get("url")
         if url is not None and (not isinstance(url, str) or url.split(":", 1)[0] not in {"http", "https", "file"}):
             problems.append(f"{key}: url must be an http, https or file URL, got {url!r}")
     if problems:
@@ -157,8 +140,7 @@ def load_registry(path: Path | None = None) -> dict[str, dict]:
 
 def remote_for(key: str) -> Remote:
     """REMOTES[key], with its checksum (and size, url) replaced by the registry override if it lists `key`."""
-    published = REMOTES[key]
-    entry = load_registry().get(key)
+    published, entry = REMOTES[key], load_registry().get(key)
     if entry is None:
         return published
     size = entry.get("size")
@@ -175,8 +157,7 @@ def describe_registry() -> str:
     return f"checksum registry override {registry_path()} (${REGISTRY_ENV}) for: {', '.join(entries)}"
 
 
-
-# ---------------------------------------------------------------- where files are
+# ---------------------------------------------------------------- checking a copy
 def offline() -> bool:
     """True when downloads are switched off (`CNN_COURSE_OFFLINE=1`)."""
     return os.environ.get("CNN_COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}
@@ -198,13 +179,10 @@ def trust_record(remote: Remote) -> Path:
 
 def expected_digest(remote: Remote) -> str | None:
     """The digest a copy must have: published (or overridden), else recorded at first use, else None (not yet)."""
-    if remote.digest:
-        return remote.digest
     record = trust_record(remote)
-    if not record.is_file():
-        return None
-    words = record.read_text().split()
-    return words[0].lower() if words else "(an empty record)"
+    if remote.digest or not record.is_file():
+        return remote.digest or None
+    return (record.read_text().split() or ["(an empty record)"])[0].lower()
 
 
 def record_digest(remote: Remote, digest: str) -> Path:
@@ -215,51 +193,58 @@ def record_digest(remote: Remote, digest: str) -> Path:
     return record
 
 
-def verified(path: Path, remote: Remote) -> bool:
-    """True when `path` has the remote's size (if known) and digest (a file with no digest yet: its size)."""
-    if remote.size is not None and path.stat().st_size != remote.size:
-        return False
-    expected = expected_digest(remote)
-    return expected is None or file_digest(path, remote.algo) == expected
-
-
 def _refusal(path: Path, remote: Remote) -> str:
-    """Why `path` failed `verified`, in words, with the fix when a first-use record refused it."""
-    size = path.stat().st_size
+    """'' when `path` has the remote's size (if known) and digest (if known yet); else why not, with the fix."""
+    size, expected = path.stat().st_size, expected_digest(remote)
     if remote.size is not None and size != remote.size:
         return f"{path} is corrupt ({size:,} bytes, expected {remote.size:,}: truncated?)"
-    if remote.digest:
-        return f"{path} is corrupt"
+    if expected is None or file_digest(path, remote.algo) == expected:
+        return ""
     record = trust_record(remote)
-    return (f"{path} is not the file first used here (its SHA-256 was recorded in {record}); if the file "
-            f"really changed at its source, check it, then delete {record} to trust the new copy")
+    return f"{path} is corrupt" if remote.digest else (
+        f"{path} is not the file first used here (its SHA-256 was recorded in {record}); if the file "
+        f"really changed at its source, check it, then delete {record} to trust the new copy")
 
 
-def _download(remote: Remote, dest: Path, timeout: float = 20.0) -> None:
-    """Download to `dest.part`, verify, then move into place (never leaves a half file, even when
-    the transfer breaks off)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
+# ---------------------------------------------------------------- downloading (pooch) and finding
+def _download(remote: Remote) -> Path:
+    """Fetch `remote` into the project cache with pooch: into a temporary file beside it, checked (size: ours,
+    checksum: pooch's) and only then renamed into place, else deleted; tried again on failure."""
+    import pooch
+    import requests
+
+    pooch.get_logger().setLevel("INFO" if show_progress() else "WARNING")   # its "Downloading ..." line
+    http = pooch.HTTPDownloader(progressbar=show_progress(), timeout=TIMEOUT)
+
+    def download(url: str, output_file: str, pup) -> None:   # pooch's downloader protocol, and file:// URLs
+        try:
+            if urlparse(url).scheme == "file":
+                shutil.copyfile(url2pathname(urlparse(url).path), output_file)
+            else:
+                http(url, output_file, pup)
+        except requests.exceptions.ChunkedEncodingError:   # the server sent less than its Content-Length
+            raise ValueError(f"the transfer of {url} broke off after {os.path.getsize(output_file):,} bytes") from None
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(output_file, 0o666 & ~umask)   # as any new file: pooch's temporary file is private (0600)
+        received = os.path.getsize(output_file)
+        if remote.size is not None and received != remote.size:   # ValueError: pooch tries again, then raises it
+            raise ValueError(f"downloaded {url} but it has {received:,} bytes, expected {remote.size:,} "
+                             "(truncated or changed upstream)")
+
+    expected, retries = expected_digest(remote), int(os.environ.get("CNN_COURSE_RETRIES", RETRIES))
+    pup = pooch.create(path=cache_dir(), base_url="", retry_if_failed=retries, urls={remote.relpath: remote.url},
+                       registry={remote.relpath: f"{remote.algo}:{expected}" if expected else None})
     try:
-        with urllib.request.urlopen(remote.url, timeout=timeout) as response, open(part, "wb") as out:
-            promised = response.headers.get("Content-Length")
-            shutil.copyfileobj(response, out, 1 << 20)
-        received = part.stat().st_size
-        if promised is not None and promised.isdigit() and received != int(promised):
-            raise DataUnavailable(f"the transfer of {remote.url} broke off after {received:,} "
-                                  f"of {int(promised):,} bytes")
-        if remote.size is not None and received != remote.size:
-            raise DataUnavailable(f"downloaded {remote.url} but it has {received:,} bytes, "
-                                  f"expected {remote.size:,} (truncated or changed upstream)")
-        got, expected = file_digest(part, remote.algo), expected_digest(remote)
-        if expected is not None and got != expected:
-            where = "" if remote.digest else (f"; recorded at first use in {trust_record(remote)}: "
-                                              f"delete it to trust the new file")
-            raise DataUnavailable(f"downloaded {remote.url} but its {remote.algo} is {got}, "
-                                  f"expected {expected} (truncated or changed upstream{where})")
-        part.replace(dest)
-    finally:
-        part.unlink(missing_ok=True)
+        return Path(pup.fetch(remote.relpath, downloader=download))
+    except ValueError as exc:   # at every try: pooch's checksum check failed (or the size, or the transfer)
+        got = re.search(r"but got (\w+)", str(exc))
+        if got is None:
+            raise
+        first_use = "" if remote.digest else (f"; recorded at first use in {trust_record(remote)}: "
+                                              "delete it to trust the new file")
+        raise ValueError(f"downloaded {remote.url} but its {remote.algo} is {got[1]}, expected {expected} "
+                         f"(truncated or changed upstream{first_use})") from None
 
 
 def _places(remote: Remote) -> list[Path]:
@@ -274,41 +259,34 @@ def locate(key: str, download: bool = True) -> Path:
     """Path of a verified copy of REMOTES[key] (or of the registry override's entry for it);
     downloads it into the cache if needed and allowed."""
     remote = remote_for(key)
-    ours, theirs, *extra = _places(remote)
+    places = _places(remote)
     problems = []
-    for path in [ours, theirs, *extra]:
-        if not path.is_file():
-            continue
-        if verified(path, remote):
+    for path in filter(Path.is_file, places):
+        problem = _refusal(path, remote)
+        if not problem:
             return path
-        problems.append(_refusal(path, remote))
-        if path == ours:
+        if path == places[0]:
             aside = path.with_name(path.name + ".corrupt")
             path.replace(aside)
-            problems[-1] += f" (set aside as {aside.name})"
+            problem += f" (set aside as {aside.name})"
             warnings.warn(f"{path} failed its {remote.algo} check (truncated or corrupt); "
                           f"moved it to {aside.name} and will fetch a fresh copy.", stacklevel=2)
         else:
             warnings.warn(f"{path} failed its {remote.algo} check; not using it.", stacklevel=2)
-    reason = "downloads are switched off (CNN_COURSE_OFFLINE=1)" if offline() else ""
+        problems.append(problem)
+    reason = "downloads are switched off (CNN_COURSE_OFFLINE=1)" if offline() else "download not requested"
     if download and not offline():
         try:
-            _download(remote, ours)
-            return ours
-        except Exception as exc:  # no network, DNS failure, HTTP error, bad checksum
+            return _download(remote)
+        except Exception as exc:  # no network, DNS failure, HTTP error, wrong size or checksum, pooch missing
             reason = f"download failed: {exc}"
-    elif not download:
-        reason = reason or "download not requested"
-    looked = ", ".join(str(p) for p in [ours, theirs, *extra])
     raise DataUnavailable(
         f"{remote.title} ({Path(remote.relpath).name}, {remote.size_mb:g} MB) is not available: "
-        f"{'; '.join(problems + [reason])}.\n"
-        f"  Looked in: {looked}\n"
+        f"{'; '.join(problems + [reason])}.\n  Looked in: {', '.join(map(str, places))}\n"
         f"  Fix: on a machine with internet run `make data` (fills {cache_dir()}), then copy that "
         f"folder to this machine's data/cache/ (or set CNN_COURSE_DATA to it), or download\n"
-        f"  {remote.url}\n  to {ours}\n"
-        f"  (from a local mirror: name its url and sha256 in a registry override, ${REGISTRY_ENV}; "
-        f"see data/README.md)")
+        f"  {remote.url}\n  to {places[0]}\n  (from a local mirror: name its url and sha256 in a registry "
+        f"override, ${REGISTRY_ENV}; see data/README.md)")
 
 
 # ---------------------------------------------------------------- make data
@@ -321,16 +299,14 @@ def status() -> list[tuple[str, str, str]]:
     """
     rows = []
     for key in REMOTES:
-        entry = remote_for(key)
-        places = [p for p in _places(entry) if p.is_file()]
-        good = next((p for p in places if verified(p, entry)), None)
-        ours = cache_dir() / entry.relpath
+        remote = remote_for(key)
+        places = [p for p in _places(remote) if p.is_file()]
+        good = next((p for p in places if not _refusal(p, remote)), None)
+        ours = cache_dir() / remote.relpath
         if good is not None:
-            rows.append((key, "ok" if expected_digest(entry) else "unchecked", str(good)))
-        elif ours in places:
-            rows.append((key, "corrupt", str(ours)))
+            rows.append((key, "ok" if expected_digest(remote) else "unchecked", str(good)))
         else:
-            rows.append((key, "missing", str(ours)))
+            rows.append((key, "corrupt" if ours in places else "missing", str(ours)))
     return rows
 
 
@@ -338,14 +314,12 @@ def fetch_all() -> int:
     """Download and verify every file into the cache; returns the number that are still missing."""
     missing = 0
     for key in REMOTES:
-        remote = remote_for(key)
         try:
             path = locate(key, download=True)
             if not str(path).startswith(str(cache_dir())):   # found elsewhere: copy so the cache is complete
-                dest = cache_dir() / remote.relpath
+                dest = cache_dir() / remote_for(key).relpath
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, dest)
-                path = dest
+                path = Path(shutil.copyfile(path, dest))
             if key == "cats_and_dogs_filtered":   # no published digest: check the photos (and record it) now
                 from .data import cats_and_dogs_dir
                 path = cats_and_dogs_dir(download=False)

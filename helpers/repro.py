@@ -157,11 +157,17 @@ def initial_weights(build, seed: int, layer: str):
     return keras.ops.convert_to_numpy(build().get_layer(layer).get_weights()[0])
 
 
+def show_progress() -> bool:
+    """True in a live session; False when a script runs the notebook (`make outputs`, the tests and grading
+    set CNN_COURSE_NO_PROGRESS=1), so that no progress bar (training, download) ends up in stored outputs."""
+    return os.environ.get("CNN_COURSE_NO_PROGRESS") != "1"
+
+
 def progress(items, what: str):
     """`items` with a progress bar in a live notebook: what is being trained, how far, the time left
-    (tqdm.auto), gone when the loop ends. A run by a script (`make outputs`, the tests, grading set
-    CNN_COURSE_NO_PROGRESS=1) gets the plain items, so the stored outputs hold no bar."""
-    if os.environ.get("CNN_COURSE_NO_PROGRESS") == "1":
+    (tqdm.auto), gone when the loop ends. A run by a script (`show_progress()` False) gets the plain
+    items, so the stored outputs hold no bar."""
+    if not show_progress():
         return items
     from tqdm.auto import tqdm
 
@@ -170,7 +176,7 @@ def progress(items, what: str):
 
 def keras_verbose() -> int:
     """`verbose=` for Keras: its own progress bar (1) in a live notebook, none (0) when a script runs it."""
-    return 0 if os.environ.get("CNN_COURSE_NO_PROGRESS") == "1" else 1
+    return 1 if show_progress() else 0
 
 
 def reference_seconds(repeats: int = 5) -> float:

@@ -10,6 +10,8 @@ from notebook_runs import artifacts_folder, execute, outputs_text, records
 
 # Tests never wait for a download: the offline paths are what CI exercises.
 os.environ.setdefault("CNN_COURSE_OFFLINE", "1")
+# ... nor wait to try a failed one again (tests/test_data.py checks the retries with the waits skipped).
+os.environ.setdefault("CNN_COURSE_RETRIES", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Notebooks run by the tests show no progress bars (helpers.progress): their outputs are compared and stored.
 os.environ.setdefault("CNN_COURSE_NO_PROGRESS", "1")

@@ -1,6 +1,7 @@
 """Data loaders: offline fallbacks, provenance, checksums, clear errors for what cannot be had offline."""
 import dataclasses
 import gzip
+import os
 import shutil
 import time
 from pathlib import Path
@@ -98,7 +99,16 @@ def test_download_failure_is_reported_not_hung(empty_caches, monkeypatch):
     with pytest.raises(cache.DataUnavailable, match="download failed"):
         data.load_cifar10()
     assert time.perf_counter() - start < 25
-    assert not list(cache.cache_dir().rglob("*.part"))            # no half file left behind
+    assert leftovers(cache.cache_dir()) == []                     # no half file left behind
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """Files in a cache folder that are none of the registered files, their first-use records, copies set aside
+    or the extracted photos: what a broken or refused download would leave (whatever pooch names its temporary)."""
+    known = {folder / remote.relpath for remote in cache.REMOTES.values()}
+    photos = folder / "datasets" / "cats_and_dogs_filtered"
+    return [p for p in folder.rglob("*") if p.is_file() and p not in known and p.suffix not in {".sha256", ".corrupt"}
+            and photos not in p.parents]
 
 
 def test_download_with_wrong_checksum_is_not_kept(empty_caches, monkeypatch, tmp_path):
@@ -108,7 +118,69 @@ def test_download_with_wrong_checksum_is_not_kept(empty_caches, monkeypatch, tmp
     monkeypatch.setitem(cache.REMOTES, "mnist", cache.Remote("datasets/mnist.npz", src.as_uri(), "0" * 64, title="MNIST"))
     with pytest.raises(cache.DataUnavailable, match="truncated or changed upstream"):
         cache.locate("mnist")
-    assert not (cache.cache_dir() / "datasets" / "mnist.npz").exists()
+    assert not (cache.cache_dir() / "datasets" / "mnist.npz").exists() and leftovers(cache.cache_dir()) == []
+
+
+def test_a_failed_download_is_tried_again(empty_caches, monkeypatch, tmp_path):
+    """pooch tries a download again (RETRIES times, waiting 1 s, then 2 s): here the source is truncated until
+    the second wait, so the third try succeeds; nothing of the first two is left behind."""
+    import pooch.core
+
+    good = fabricate.mnist_npz(tmp_path / "made" / "mnist.npz", per_class=(3, 2))
+    src = tmp_path / "served" / "mnist.npz"
+    src.parent.mkdir()
+    src.write_bytes(good.read_bytes()[:100])
+    waits = []
+
+    def wait(seconds):                        # pooch's pause between tries: instant here, and it mends the source
+        waits.append(seconds)
+        if len(waits) == 2:
+            shutil.copyfile(good, src)
+
+    monkeypatch.setattr(pooch.core.time, "sleep", wait)
+    monkeypatch.setenv("CNN_COURSE_OFFLINE", "0")
+    monkeypatch.delenv("CNN_COURSE_RETRIES")                      # the default, not the tests' 0
+    monkeypatch.setitem(cache.REMOTES, "mnist", cache.Remote("datasets/mnist.npz", src.as_uri(),
+                                                             cache.file_digest(good), title="MNIST"))
+    path = cache.locate("mnist")
+    assert waits == [1, 2] and cache.RETRIES == 2
+    assert cache.file_digest(path) == cache.file_digest(good) and leftovers(cache.cache_dir()) == []
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask           # readable as any file (a shared cache folder)
+    waits.clear()
+    path.unlink()
+    src.write_bytes(good.read_bytes()[:100])
+    monkeypatch.setenv("CNN_COURSE_RETRIES", "1")                 # one retry is not enough this time
+    with pytest.raises(cache.DataUnavailable, match="download failed: downloaded .* but its sha256 is"):
+        cache.locate("mnist")
+    assert waits == [1] and leftovers(cache.cache_dir()) == []
+
+
+@pytest.mark.parametrize("live", [True, False], ids=["live session", "CNN_COURSE_NO_PROGRESS=1"])
+def test_a_download_shows_a_progress_bar_only_in_a_live_session(empty_caches, monkeypatch, tmp_path, live):
+    import logging
+
+    import pooch
+
+    made = []
+
+    class Downloader(pooch.HTTPDownloader):   # records how pooch's HTTP downloader was made
+        def __init__(self, **kwargs):
+            made.append(kwargs)
+            super().__init__(**kwargs)
+
+    src = tmp_path / "served.bin"
+    src.write_bytes(b"some bytes")
+    monkeypatch.setattr(pooch, "HTTPDownloader", Downloader)
+    monkeypatch.setenv("CNN_COURSE_OFFLINE", "0")
+    if live:
+        monkeypatch.delenv("CNN_COURSE_NO_PROGRESS")
+    monkeypatch.setitem(cache.REMOTES, "mnist", cache.Remote("datasets/mnist.npz", src.as_uri(),
+                                                             cache.file_digest(src), title="MNIST"))
+    cache.locate("mnist")
+    assert made[0]["progressbar"] is live and made[0]["timeout"] == cache.TIMEOUT
+    assert pooch.get_logger().getEffectiveLevel() == (logging.INFO if live else logging.WARNING)   # "Downloading ..."
 
 
 def test_cifar_reader_and_cats_vs_dogs_on_a_tiny_archive(empty_caches, monkeypatch, tmp_path):

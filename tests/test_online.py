@@ -26,6 +26,7 @@ import pytest
 import fabricate
 from helpers import cache, data, estimate
 from notebook_runs import NOTEBOOKS, assert_no_leaks, execute, outputs_text, records
+from test_data import leftovers
 
 pytestmark = pytest.mark.xdist_group("online")
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,7 +254,7 @@ def test_make_data_against_a_local_server(fabricated, server, tmp_path):
         assert cache.file_digest(arrived) == cache.file_digest(fabricated.files[key]), key
     for key in refused:                                                            # nothing kept, not even half
         assert not (target / cache.REMOTES[key].relpath).exists(), key
-    assert not list(target.rglob("*.part")), "a partial download was left behind"
+    assert leftovers(target) == [], "a partial download was left behind"
 
     status = helpers_data("status", env)
     assert status.returncode == 0 and states(status.stdout) == {k: ("missing" if k in refused else "ok")
@@ -271,7 +272,7 @@ def test_make_data_against_a_local_server(fabricated, server, tmp_path):
     assert mnist.with_name("mnist.npz.corrupt").exists()                    # the damaged copy was set aside
     assert cache.file_digest(mnist) == cache.file_digest(fabricated.files["mnist"])
     assert set(states(helpers_data("status", env).stdout).values()) == {"ok"}
-    assert not list(target.rglob("*.part"))
+    assert leftovers(target) == []
 
 
 # ---------------------------------------------------------------- the notebooks' online branches

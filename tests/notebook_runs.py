@@ -112,7 +112,6 @@ def assert_solutions_pass(nb: nbformat.NotebookNode, at_least: int = 3) -> None:
     assert "[x] " not in outputs_text(nb)
 
 
-
 def run_parameter_check(stem: str, **params) -> None:
     """Run a notebook's own parameter validation, in this process, on papermill's injected cell.
 

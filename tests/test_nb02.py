@@ -16,8 +16,6 @@ SMALL = dict(N_TRAIN=1000, N_TEST=300, EPOCHS=2, DENSE_EPOCHS=3, BATCH_SIZE=64, 
              GRID_EPOCHS=[1], GRID_HIDDEN=[32], GRID_CV=2, SEED=7, SEEDS=[7, 8])
 
 
-
-
 def assert_splits(rec, n_train, n_test):
     """One split, made once, with disjoint parts that cover the training and test images."""
     assert_no_leaks(rec)
@@ -48,8 +46,6 @@ def assert_verdicts_follow_the_numbers(rec, nb, n_seeds):
     # the test-set comparison is the one the final summary states, on the test accuracies of the seeded runs
     assert f"verdict on the test set: {comparisons['test']['sentence']}" in text
     assert (comparisons["test"]["a"], comparisons["test"]["b"]) == ("tiny CNN", "dense 784-32-10")
-
-
 
 
 def test_checked_cells_match_the_stored_outputs(executed):

@@ -18,8 +18,6 @@ SMALL = dict(DATASET="fashion_mnist" if fashion_mnist_available() else "mnist", 
 DEGENERATE = dict(SEED=3, SEEDS=[3], N_TRAIN=200, N_VAL=100, N_TEST=100, N_OVERFIT=100, DENSE_EPOCHS=2, EPOCHS=2)
 
 
-
-
 def comparisons(rec: dict) -> dict:
     """Every recorded comparison of the notebook, by a readable key."""
     found = {f"dropout {k}": v for k, v in rec["dropout"]["verdicts"].items()}

@@ -216,8 +216,8 @@ def copy_lib(out: Path, reveal: bool) -> Path:
         src, dst = NODE_MODULES / "mathjax" / part, lib / "mathjax" / part
         dst.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
-    shutil.copy2(NODE_MODULES / "requirejs" / "require.js", lib / "require.js")   # MIT licence in its header
-    if reveal:
+    if reveal:     # the decks (nbconvert's reveal template); the book needs MathJax only
+        shutil.copy2(NODE_MODULES / "requirejs" / "require.js", lib / "require.js")   # MIT licence in its header
         shutil.copy2(NODE_MODULES / "jquery" / "dist" / "jquery.min.js", lib / "jquery.min.js")
         shutil.copy2(NODE_MODULES / "jquery" / "LICENSE.txt", lib / "jquery.LICENSE.txt")
         for part in ["dist", "plugin/notes", "LICENSE"]:
@@ -286,15 +286,15 @@ def header_parts(nb) -> dict[str, str]:
             "needs": needs.group(1).strip() if needs else ""}
 
 
-def run_times(paths) -> list[str]:
+def run_times(paths, notebooks) -> list[str]:
     """Each notebook's run time at its defaults and the machine, as the stored run kept them (the
     results report's reading: `make outputs` stores the time, the set-up cell records the machine)."""
     from helpers.record import read_records
     from tools import report
 
     times = []
-    for path in paths:
-        run = report.NotebookRun.from_notebook(path)
+    for path, nb in zip(paths, notebooks):
+        run = report.NotebookRun.from_notebook(nb, stem=path.stem)
         if run.seconds is None:
             times.append("not measured (run `make outputs`)")
             continue
@@ -304,7 +304,7 @@ def run_times(paths) -> list[str]:
     return times
 
 
-def index_page(paths, solutions: bool) -> str:
+def index_page(paths, notebooks, solutions: bool) -> str:
     """The book's first page: every lesson with its objectives, its stored run time and what it needs."""
     edition = "with solutions" if solutions else "student edition: solutions removed"
     lines = ["# Convolutional neural networks with Keras 3", "",
@@ -312,15 +312,16 @@ def index_page(paths, solutions: bool) -> str:
              "Every page, and the search, works from disk without a network.", "",
              "The [results report](report.md) gives, for the run stored in these notebooks, each notebook's run "
              "time and peak memory, the machine, and the run's numbers next to the lectures'.", ""]
-    for path, took in zip(paths, run_times(paths)):
-        header = header_parts(nbformat.read(path, as_version=4))
+    for path, nb, took in zip(paths, notebooks, run_times(paths, notebooks)):
+        header = header_parts(nb)
         lines += [f"## [{header['title']}]({path.name})", "", f"**Learning objectives.** {header['objectives']}", "",
                   f"**Run time at the defaults:** {took}", "", f"**What it needs.** {header['needs']}", ""]
     return "\n".join(lines)
 
 
 def book_config(paths) -> tuple[dict, dict]:
-    """Jupyter Book's _config.yml and _toc.yml: stored outputs only (nothing executed), MathJax 2 from lib/ (not _static/, whose scripts Jupyter Book would load on every page)."""
+    """Jupyter Book's _config.yml and _toc.yml: stored outputs only (nothing executed); MathJax 2 from lib/
+    (not from a source _static/ folder, whose every script Jupyter Book would load on every page)."""
     config = {"title": "Convolutional neural networks with Keras 3", "only_build_toc_files": True,
               "execute": {"execute_notebooks": "off"},
               "html": {"use_repository_button": False, "home_page_in_navbar": True},
@@ -348,11 +349,12 @@ def build_site(out: Path, solutions: bool = False) -> list[Path]:
     source = out.parent / f"{out.name}-source"
     shutil.rmtree(source, ignore_errors=True)
     source.mkdir(parents=True)
-    (copy_lib(source, reveal=False) / "require.js").unlink()   # lib/mathjax/ becomes _static/mathjax/
+    copy_lib(source, reveal=False)                    # lib/mathjax/ becomes _static/mathjax/
     paths = lesson_paths()
-    for path in paths:
-        nbformat.write(_without_solutions(nbformat.read(path, as_version=4), solutions), source / path.name)
-    (source / "index.md").write_text(index_page(paths, solutions), encoding="utf-8")
+    notebooks = [nbformat.read(path, as_version=4) for path in paths]
+    for path, nb in zip(paths, notebooks):
+        nbformat.write(_without_solutions(nb, solutions), source / path.name)
+    (source / "index.md").write_text(index_page(paths, notebooks, solutions), encoding="utf-8")
     (source / "report.md").write_text(report.stored_report(), encoding="utf-8")
     for name, content in zip(("_config.yml", "_toc.yml"), book_config(paths)):
         (source / name).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")

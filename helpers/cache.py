@@ -1,14 +1,11 @@
 """The download cache: which files can be downloaded, where they are kept, and how they are verified.
 
-`locate(key)` returns a verified copy of a registered file from, in order, the project's cache (`data/cache/` or
-`$CNN_COURSE_DATA`, filled by `make data`), Keras' cache (`$KERAS_HOME`), Debian's Fashion-MNIST package, or else
-a download into the project's cache (unless `CNN_COURSE_OFFLINE=1`) by pooch: retried, with a progress bar in a
-live session, into a temporary file that becomes the file only once its size and checksum match. The cats vs dogs
-zip, with no published checksum, is checked by its exact size, then by its contents at first use, which records
-its SHA-256 beside it (`<file>.sha256`) for later uses to match. A corrupt copy in the project's cache is set aside
-(`*.corrupt`) and fetched again; one elsewhere is skipped. What cannot be had raises `DataUnavailable`, with the fix.
-`$CNN_COURSE_REGISTRY` names a file that replaces the checksum (size, url) of chosen files (`load_registry`).
-data/README.md tells it all for users.
+`locate(key)` returns a verified copy from, in order, the project's cache (`data/cache/` or `$CNN_COURSE_DATA`),
+Keras' cache, Debian's Fashion-MNIST package, or else a pooch download (unless `CNN_COURSE_OFFLINE=1`) that is kept
+only once its size and checksum match. The cats vs dogs zip has no published checksum: its SHA-256 is recorded at
+first use (`<file>.sha256`). A corrupt copy in the project's cache is set aside (`*.corrupt`), one elsewhere skipped;
+what cannot be had raises `DataUnavailable`, with the fix. `$CNN_COURSE_REGISTRY` overrides checksums
+(`load_registry`). data/README.md tells it all for users.
 
     python -m helpers.cache fetch    # = make data: download and verify everything (needs internet)
     python -m helpers.cache status   # what this machine has
@@ -152,17 +149,11 @@ def remote_for(key: str) -> Remote:
 def describe_registry() -> str:
     """One line naming the registry override and the files it covers ('' when none is set)."""
     entries = load_registry()
-    if not entries:
-        return ""
-    return f"checksum registry override {registry_path()} (${REGISTRY_ENV}) for: {', '.join(entries)}"
+    return (f"checksum registry override {registry_path()} (${REGISTRY_ENV}) for: {', '.join(entries)}"
+            if entries else "")
 
 
 # ---------------------------------------------------------------- checking a copy
-def offline() -> bool:
-    """True when downloads are switched off (`CNN_COURSE_OFFLINE=1`)."""
-    return os.environ.get("CNN_COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}
-
-
 def file_digest(path: Path, algo: str = "sha256") -> str:
     """Hex digest of a file, read in chunks."""
     h = hashlib.new(algo)
@@ -185,14 +176,6 @@ def expected_digest(remote: Remote) -> str | None:
     return (record.read_text().split() or ["(an empty record)"])[0].lower()
 
 
-def record_digest(remote: Remote, digest: str) -> Path:
-    """Trust on first use: write `digest` (sha256sum's format) to the remote's record file; returns it."""
-    record = trust_record(remote)
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(f"{digest}  {Path(remote.relpath).name}\n")
-    return record
-
-
 def _refusal(path: Path, remote: Remote) -> str:
     """'' when `path` has the remote's size (if known) and digest (if known yet); else why not, with the fix."""
     size, expected = path.stat().st_size, expected_digest(remote)
@@ -208,8 +191,8 @@ def _refusal(path: Path, remote: Remote) -> str:
 
 # ---------------------------------------------------------------- downloading (pooch) and finding
 def _download(remote: Remote) -> Path:
-    """Fetch `remote` into the project cache with pooch: into a temporary file beside it, checked (size: ours,
-    checksum: pooch's) and only then renamed into place, else deleted; tried again on failure."""
+    """Fetch `remote` into the project cache with pooch: a temporary file, checked (size: ours, checksum: pooch's),
+    renamed into place only then, else deleted; tried again on failure."""
     import pooch
     import requests
 
@@ -256,11 +239,10 @@ def _places(remote: Remote) -> list[Path]:
 
 
 def locate(key: str, download: bool = True) -> Path:
-    """Path of a verified copy of REMOTES[key] (or of the registry override's entry for it);
-    downloads it into the cache if needed and allowed."""
+    """Path of a verified copy of `remote_for(key)`, downloaded into the cache if needed and allowed."""
     remote = remote_for(key)
-    places = _places(remote)
-    problems = []
+    offline = os.environ.get("CNN_COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}
+    places, problems = _places(remote), []
     for path in filter(Path.is_file, places):
         problem = _refusal(path, remote)
         if not problem:
@@ -274,8 +256,8 @@ def locate(key: str, download: bool = True) -> Path:
         else:
             warnings.warn(f"{path} failed its {remote.algo} check; not using it.", stacklevel=2)
         problems.append(problem)
-    reason = "downloads are switched off (CNN_COURSE_OFFLINE=1)" if offline() else "download not requested"
-    if download and not offline():
+    reason = "downloads are switched off (CNN_COURSE_OFFLINE=1)" if offline else "download not requested"
+    if download and not offline:
         try:
             return _download(remote)
         except Exception as exc:  # no network, DNS failure, HTTP error, wrong size or checksum, pooch missing
@@ -291,12 +273,9 @@ def locate(key: str, download: bool = True) -> Path:
 
 # ---------------------------------------------------------------- make data
 def status() -> list[tuple[str, str, str]]:
-    """(key, state, path) for every downloadable file, without downloading or moving anything.
-
-    state: "ok" (a verified copy, at path), "unchecked" (the right size, no digest known yet: its first
-    use checks its contents and records its SHA-256), "corrupt" (the cache's copy fails its check; the
-    next loader or `make data` sets it aside and fetches it again) or "missing".
-    """
+    """(key, state, path) for every downloadable file, without downloading or moving anything. state: "ok" (verified),
+    "unchecked" (the right size, no digest known yet: first use checks and records it), "corrupt" (the cache's copy
+    fails its check: the next loader or `make data` sets it aside) or "missing"."""
     rows = []
     for key in REMOTES:
         remote = remote_for(key)
@@ -339,8 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m helpers.cache [fetch|status]", file=sys.stderr)
         return 2
     try:
-        override = describe_registry()
-        if override:
+        if override := describe_registry():
             print(f"Using the {override}")
         if command == "fetch":
             return 1 if fetch_all() else 0

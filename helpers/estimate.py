@@ -26,10 +26,8 @@ def seconds_per_image(cost: dict, what: str, image_size: int) -> float:
 
 def duration(seconds: float) -> str:
     """'under a second', 'about 40 s', 'about 12 min' or 'about 3.5 h'."""
-    if seconds < 1:
-        return "under a second"
-    return (f"about {seconds:.0f} s" if seconds < 90 else f"about {seconds / 60:.0f} min" if seconds < 5400
-            else f"about {seconds / 3600:.1f} h")
+    return ("under a second" if seconds < 1 else f"about {seconds:.0f} s" if seconds < 90
+            else f"about {seconds / 60:.0f} min" if seconds < 5400 else f"about {seconds / 3600:.1f} h")
 
 
 def imagenet_cost_estimate(n_train: int, n_val: int, image_size: int = 150, epochs: int | None = None,
@@ -48,11 +46,9 @@ def imagenet_cost_estimate(n_train: int, n_val: int, image_size: int = 150, epoc
             f"and validating on {n_val:,}, takes {duration(epoch)}")
     if epochs:
         text += f", so {epochs} epoch{'s' if epochs > 1 else ''} {duration(epochs * epoch)}"
-    if epoch > GPU_EPOCH_SECONDS or extraction > GPU_EXTRACT_SECONDS:
-        text += (". Fine-tuning takes many such epochs: a GPU (Colab's free one, for example), many times "
-                 "faster, is advised for notebook 06.")
-    else:
-        text += ". That is fine on a CPU."
+    slow = epoch > GPU_EPOCH_SECONDS or extraction > GPU_EXTRACT_SECONDS
+    text += (". Fine-tuning takes many such epochs: a GPU (Colab's free one, for example), many times faster, "
+             "is advised for notebook 06." if slow else ". That is fine on a CPU.")
     if verbose:
         print(text)
     return text

@@ -26,11 +26,8 @@ def conv2d_cases(seed: int) -> list[tuple]:
     return [(rng.normal(size=xs).round(2), rng.normal(size=ks).round(2), s, p) for xs, ks, s, p in shapes]
 
 
-def _correlate(x, kernel, stride, padding, flip=False, pad_side="both"):
-    if pad_side == "both":
-        x = np.pad(x, padding)
-    elif pad_side == "end":
-        x = np.pad(x, ((0, 2 * padding), (0, 2 * padding)))
+def _correlate(x, kernel, stride, padding, flip=False, pad_at_end=False):
+    x = np.pad(x, ((0, 2 * padding), (0, 2 * padding)) if pad_at_end else padding)
     k = np.flip(kernel) if flip else kernel
     kh, kw = k.shape
     rows, cols = (x.shape[0] - kh) // stride + 1, (x.shape[1] - kw) // stride + 1
@@ -49,7 +46,7 @@ def conv2d_mistakes() -> list[tuple]:
         return _correlate(x, kernel, 1, padding)
 
     def padded_at_the_end(x, kernel, stride=1, padding=0):
-        return _correlate(x, kernel, stride, padding, pad_side="end")
+        return _correlate(x, kernel, stride, padding, pad_at_end=True)
 
     return [(flipped, "you flipped the kernel: that is the mathematician's convolution; Keras correlates"),
             (no_padding, "the padding is missing: pad x with `padding` zeros on every side first"),
@@ -265,28 +262,22 @@ def freezing_truth(layer_name, parent_frozen):
 
 
 def freezing_mistakes() -> list[tuple]:
-    def index_of(base, layer_name):
-        return [layer.name for layer in base.layers].index(layer_name)
+    def set_flags(base, layer_name, trains, unfreeze_base=True):
+        first = [layer.name for layer in base.layers].index(layer_name)
+        if unfreeze_base:
+            base.trainable = True
+        for i, layer in enumerate(base.layers):
+            layer.trainable = trains(i, first)
+        return first
 
     def off_by_one(base, layer_name):
-        first = index_of(base, layer_name)
-        base.trainable = True
-        for i, layer in enumerate(base.layers):
-            layer.trainable = i > first
-        return first
+        return set_flags(base, layer_name, lambda i, first: i > first)
 
     def parent_still_frozen(base, layer_name):
-        first = index_of(base, layer_name)
-        for i, layer in enumerate(base.layers):
-            layer.trainable = i >= first
-        return first
+        return set_flags(base, layer_name, lambda i, first: i >= first, unfreeze_base=False)
 
     def reversed_flags(base, layer_name):
-        first = index_of(base, layer_name)
-        base.trainable = True
-        for i, layer in enumerate(base.layers):
-            layer.trainable = i < first
-        return first
+        return set_flags(base, layer_name, lambda i, first: i < first)
 
     return [(freezing_outcome(off_by_one), "the layer you name is the first that trains: i >= its index, not >"),
             (freezing_outcome(parent_still_frozen), "set base.trainable = True first: a base frozen as a whole "

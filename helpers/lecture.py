@@ -9,10 +9,9 @@ the lecture's values from that file, so the two never disagree and no notebook t
     lecture["bottleneck"].comparable(same_task=False, task="MNIST digits")   # 'no: MNIST digits is another task'
     lecture.record(task=..., same_task=..., comparable={...})   # for the report: what the summary decided
 
-Each entry also names, in `run`, where the notebook records its own value of the same quantity (a
-dotted path into `helpers.read_records`), which the report puts next to the lecture's. The file is
-checked when it is read (its format: `data/lecture_values.schema.json`, a JSON Schema; then what a
-schema cannot say); a mistake is refused with the file's name and the key at fault.
+Each entry's `run` is a dotted path into `helpers.read_records`: where the notebook records its own value,
+which the report puts next to the lecture's. The file is checked when read (`data/lecture_values.schema.json`,
+then what a schema cannot say); a mistake is refused with the file's name and the key at fault.
 """
 from __future__ import annotations
 
@@ -28,14 +27,12 @@ from . import paths
 RECORD = "lecture_vs_run"
 #: what `lookup` returns for a path the records do not have
 MISSING = object()
+DEFAULT_PATH = paths.PROJECT_ROOT / "data" / "lecture_values.json"
+SCHEMA_PATH = paths.PROJECT_ROOT / "data" / "lecture_values.schema.json"
 
 
 class LectureValuesError(ValueError):
     """data/lecture_values.json (or the file given) is malformed: the message names the file and the key."""
-
-
-def default_path() -> Path:
-    return paths.PROJECT_ROOT / "data" / "lecture_values.json"
 
 
 @dataclass(frozen=True)
@@ -146,8 +143,7 @@ class Lecture:
         notebook records nowhere else) for the results report; nothing is shown."""
         from .record import record
 
-        unknown = sorted(set(comparable) - {e.id for e in self.entries})
-        if unknown:
+        if unknown := sorted(set(comparable) - {e.id for e in self.entries}):
             raise KeyError(f"{self.source}: notebook {self.number} has no entries {unknown}")
         record(RECORD, {"notebook": self.number, "task": task, "same_task": bool(same_task),
                         "comparable": dict(comparable), **values})
@@ -191,8 +187,7 @@ def _problems(number: str, nb: dict) -> list[str]:
             found.append(f"{where}.value: the range runs from {value['from']} down to {value['to']}")
         if entry.get("exact") and (value is None or isinstance(value, dict)):
             found.append(f"{where}.exact: an exact entry needs one value (a number or a list), not a range or null")
-        missing = [n for n in _numbers(value) if not any(s in entry["text"] for s in _spellings(n))]
-        if missing:
+        if missing := [n for n in _numbers(value) if not any(s in entry["text"] for s in _spellings(n))]:
             found.append(f"{where}.text: {entry['text']!r} does not state the value {missing[0]:g}")
     return found
 
@@ -202,22 +197,21 @@ def load(path: str | Path | None = None) -> dict[str, Lecture]:
     {"01": Lecture, ...}. A mistake raises LectureValuesError naming the file and the key at fault."""
     import jsonschema
 
-    source = Path(path) if path is not None else default_path()
+    source = Path(path) if path is not None else DEFAULT_PATH
     try:
         raw = json.loads(source.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LectureValuesError(f"{source}: the lecture values file is missing") from None
     except json.JSONDecodeError as exc:
         raise LectureValuesError(f"{source}: not valid JSON ({exc})") from None
-    schema = json.loads((paths.PROJECT_ROOT / "data" / "lecture_values.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(raw))
     if error is not None:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
         raise LectureValuesError(f"{source}: {where or 'top level'}: {error.message}")
     lectures = {}
     for number, nb in raw["notebooks"].items():
-        problems = _problems(number, nb)
-        if problems:
+        if problems := _problems(number, nb):
             raise LectureValuesError(f"{source}: notebooks.{number}." + f"\n  notebooks.{number}.".join(problems))
         entries = tuple(Entry(**{k: ("" if v is None and k == "caveat" else v) for k, v in e.items()})
                         for e in nb["entries"])
@@ -230,7 +224,7 @@ def lecture_values(notebook: str, path: str | Path | None = None) -> Lecture:
     lectures = load(path)
     number = str(notebook)[:2]
     if number not in lectures:
-        raise KeyError(f"{path or default_path()}: no lecture values for notebook {notebook!r}")
+        raise KeyError(f"{path or DEFAULT_PATH}: no lecture values for notebook {notebook!r}")
     return lectures[number]
 
 
@@ -246,23 +240,13 @@ def lookup(records: dict, dotted: str) -> Any:
     return value
 
 
-def _number_text(number: float) -> str:
-    return f"{int(number):,}" if float(number) == int(number) else f"{number:g}"
-
-
-def _list_text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_list_text(v) for v in value) + "]"
-    return _number_text(value)
-
-
-def _exact_text(value: Any) -> str:
+def _exact_text(value: Any, top: bool = True) -> str:
+    """A shape as 100x100x10 (only at the top level); a number, or a matrix as [[-10, 45], [-60, 25]]."""
     if not isinstance(value, (list, tuple)):
-        return _number_text(value)
-    if len(value) > 1 and not any(isinstance(v, (list, tuple)) for v in value) \
-            and all(float(v) == int(v) for v in value):                # a shape
+        return f"{int(value):,}" if float(value) == int(value) else f"{value:g}"
+    if top and len(value) > 1 and all(not isinstance(v, (list, tuple)) and float(v) == int(v) for v in value):
         return "x".join(str(int(v)) for v in value)
-    return _list_text(value)                                          # a matrix (or one number in a list)
+    return "[" + ", ".join(_exact_text(v, top=False) for v in value) + "]"
 
 
 def run_text(value: Any, exact: bool = False) -> str:

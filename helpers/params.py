@@ -50,9 +50,8 @@ def injected_parameters(history: list[str] | None = None) -> dict[str, Any]:
     unknown = [n for n in _assigned(injected) if n not in known]
     if unknown:
         raise ValueError(f"Unknown parameter(s) {unknown}; this notebook accepts: {known}")
-    defaults: dict = {}
+    defaults, values = {}, {}
     exec(compile(defaults_src, "<parameters>", "exec"), {}, defaults)
-    values: dict = {}
     exec(compile(injected, "<injected parameters>", "exec"), {}, values)
     for name, value in values.items():
         default = defaults[name]

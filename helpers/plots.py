@@ -1,7 +1,7 @@
 """Plots used across the notebooks. Each takes `ax=None` (or makes its own figure) and returns it."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,8 +10,7 @@ import numpy as np
 def history_frame(history: Any):
     """A Keras History, its `.history` dict, or a DataFrame -> DataFrame indexed by epoch (from 1)."""
     import pandas as pd
-    data = getattr(history, "history", history)
-    frame = pd.DataFrame(data)
+    frame = pd.DataFrame(getattr(history, "history", history))
     frame.index = np.arange(1, len(frame) + 1)
     frame.index.name = "epoch"
     return frame
@@ -36,10 +35,8 @@ def plot_history(history: Any, title: str = "Training curves", axes: Sequence[pl
         if f"val_{key}" in frame:
             ax.plot(frame.index, frame[f"val_{key}"], "--s", ms=3, color=line.get_color(),
                     label=f"{prefix}validation")
-        ax.set_xlabel("epoch")
+        ax.set(xlabel="epoch", ylabel=metric, title=f"{title}: {metric}")
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-        ax.set_ylabel(metric)
-        ax.set_title(f"{title}: {metric}")
         ax.grid(alpha=0.3)
         ax.legend(**({"fontsize": 7, "ncol": 2} if label else {}))   # several models overlaid: a compact legend
     plt.tight_layout()
@@ -50,29 +47,20 @@ def show_images(images: np.ndarray, labels: Sequence[Any] | None = None,
                 class_names: Sequence[str] | None = None, predictions: Sequence[Any] | None = None,
                 title: str = "Images", ncols: int = 8, cmap: str = "gray") -> plt.Figure:
     """A grid of images with their labels (and predictions, red where wrong)."""
-    n = len(images)
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, 1.7 * nrows + 0.5), squeeze=False)
     name = (lambda i: class_names[int(i)]) if class_names is not None else str
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k >= n:
-            continue
+
+    def draw(ax: plt.Axes, k: int) -> None:
         img = np.asarray(images[k])
         if img.ndim == 3 and img.shape[-1] == 1:
             img = img[..., 0]
         ax.imshow(img, cmap=cmap if img.ndim == 2 else None)
-        text, color = "", "black"
-        if labels is not None:
-            text = name(labels[k])
+        text = name(labels[k]) if labels is not None else ""
+        color = "black"
         if predictions is not None:
-            wrong = labels is not None and int(predictions[k]) != int(labels[k])
-            text = f"{text}\npred {name(predictions[k])}" if text else f"pred {name(predictions[k])}"
-            color = "red" if wrong else "green"
+            text = (f"{text}\n" if text else "") + f"pred {name(predictions[k])}"
+            color = "red" if labels is not None and int(predictions[k]) != int(labels[k]) else "green"
         ax.set_title(text, fontsize=8, color=color)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _grid(len(images), ncols, (1.5, 1.7, 0.5), title, draw)
 
 
 def draw_grid(values: np.ndarray, ax: plt.Axes | None = None, title: str = "", highlight=None,
@@ -93,26 +81,33 @@ def draw_grid(values: np.ndarray, ax: plt.Axes | None = None, title: str = "", h
     if highlight is not None:
         r, c, h, w = highlight
         ax.add_patch(plt.Rectangle((c - .5, r - .5), w, h, fill=False, ec="red", lw=2.5))
-    ax.set_xticks(range(cols))
-    ax.set_yticks(range(rows))
-    ax.set_xlabel("column")
-    ax.set_ylabel("row")
-    ax.set_title(title)
+    ax.set(xticks=range(cols), yticks=range(rows), xlabel="column", ylabel="row", title=title)
     return ax
 
 
-def _panels(images: list[np.ndarray], titles: list[str], suptitle: str, ncols: int, **imshow) -> plt.Figure:
-    """A grid of small image panels without axes, each with a title (shared by the two plots below)."""
-    nrows = int(np.ceil(len(images) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.5 * nrows + 0.4), squeeze=False)
+def _grid(n: int, ncols: int, cell: tuple[float, float, float], suptitle: str,
+          draw: Callable[[plt.Axes, int], None]) -> plt.Figure:
+    """A grid of `n` panels without axes, `ncols` a row; `draw(ax, k)` fills panel k.
+
+    `cell` is (width, height, extra height for the title) in inches.
+    """
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell[0] * ncols, cell[1] * nrows + cell[2]), squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
-        if k < len(images):
-            ax.imshow(images[k], **imshow)
-            ax.set_title(titles[k], fontsize=8)
+        if k < n:
+            draw(ax, k)
     fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def _panels(images: list[np.ndarray], titles: list[str], suptitle: str, ncols: int, **imshow) -> plt.Figure:
+    """A grid of small image panels, each with a title (filters, feature maps)."""
+    def draw(ax: plt.Axes, k: int) -> None:
+        ax.imshow(images[k], **imshow)
+        ax.set_title(titles[k], fontsize=8)
+    return _grid(len(images), ncols, (1.4, 1.5, 0.4), suptitle, draw)
 
 
 def plot_filters(weights: np.ndarray, title: str = "Filters", channel: int = 0, ncols: int = 8) -> plt.Figure:
@@ -144,9 +139,7 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], ax: pl
     rotate = max(len(name) for name in class_names) > 2   # long names (Fashion-MNIST) are tilted
     ax.set_xticks(ticks, class_names, rotation=45 if rotate else 0, ha="right" if rotate else "center")
     ax.set_yticks(ticks, class_names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_title(title)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
     return ax
 
 
@@ -187,9 +180,7 @@ def bar_compare(values: dict[str, float], ax: plt.Axes | None = None, title: str
         ax.axhline(chance, ls="--", color="grey", label=f"chance ({chance:.2f})")
         ax.legend(loc="lower right")
     ax.tick_params(axis="x", labelrotation=15 if len(names) > 3 else 0)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(axis="y", alpha=0.3)
     return ax
 
@@ -216,8 +207,7 @@ def plot_seed_curves(curves: dict[str, Sequence[Sequence[float]]], ax: plt.Axes 
             std = runs.std(axis=0, ddof=1)
             ax.fill_between(xs, mean - std, mean + std, color=f"C{i}", alpha=0.2)
     ax.set_title(title + ("\nband: ±1 standard deviation over seeds" if title else ""), fontsize=10)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
     if x is None:
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
@@ -244,8 +234,7 @@ def bar_seeds(scores: dict[str, Sequence[float]], ax: plt.Axes | None = None, ti
     ax.set_xticks(range(len(names)), names)
     ax.set_ylim(0, 1.05 if max(max(map(float, v)) for v in scores.values()) <= 1 else None)
     ax.set_title(title + ("\nmean, ±1 standard deviation, dots: single seeds" if title else ""), fontsize=10)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return ax
@@ -257,10 +246,7 @@ def plot_first_layer(kernel: np.ndarray, title: str = "First-layer filters", nco
     kernel = np.asarray(kernel, dtype=float)
     if kernel.shape[2] == 1:
         return plot_filters(kernel, title=title, ncols=ncols)
-    panels = []
-    for k in range(kernel.shape[-1]):
-        f = kernel[..., k]
-        panels.append((f - f.min()) / (np.ptp(f) + 1e-12))
+    panels = [(f - f.min()) / (np.ptp(f) + 1e-12) for f in np.moveaxis(kernel, -1, 0)]
     return _panels(panels, [str(k) for k in range(len(panels))], f"{title} (each stretched to full contrast)",
                    ncols, interpolation="nearest")
 
@@ -328,13 +314,7 @@ def show(*alt: str) -> None:
 def show_heatmaps(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str], title: str,
                   ncols: int = 8) -> plt.Figure:
     """Images in a row with a heat map (values 0..1, any size: stretched to the image) drawn over each."""
-    n = len(images)
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.8 * nrows + 0.5), squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k >= n:
-            continue
+    def draw(ax: plt.Axes, k: int) -> None:
         img = np.asarray(images[k]).astype("float32")
         img = img[..., 0] if img.shape[-1] == 1 else img / max(float(img.max()), 1.0)
         height, width = img.shape[:2]
@@ -342,6 +322,4 @@ def show_heatmaps(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str
         ax.imshow(heatmaps[k], cmap="jet", alpha=0.45, extent=(-0.5, width - 0.5, height - 0.5, -0.5),
                   interpolation="bilinear", vmin=0, vmax=1)
         ax.set_title(titles[k], fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _grid(len(images), ncols, (1.6, 1.8, 0.5), title, draw)

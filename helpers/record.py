@@ -48,7 +48,5 @@ def read_records(notebook: Any) -> dict:
     found: dict = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if MIME in data:
-                found.update(data[MIME])
+            found.update(out.get("data", {}).get(MIME, {}))
     return found

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import sys
+import time
+from datetime import datetime
+
+from .paths import PROJECT_ROOT
+from .record import record
 
 
 @contextlib.contextmanager
@@ -101,11 +107,9 @@ def _record_machine(facts: dict, gpus: int) -> None:
         from IPython import get_ipython
     except ImportError:
         return
-    if get_ipython() is None or not hasattr(get_ipython(), "kernel"):
-        return
-    from .record import record
-    record("machine", {**{k: v for k, v in facts.items() if k != "seed"}, "gpus": gpus, "cpu": cpu_model(),
-                       "cores": os.cpu_count(), "system": platform.platform(terse=True)})
+    if hasattr(get_ipython(), "kernel"):   # None outside IPython, no kernel in a terminal IPython
+        record("machine", {**{k: v for k, v in facts.items() if k != "seed"}, "gpus": gpus, "cpu": cpu_model(),
+                           "cores": os.cpu_count(), "system": platform.platform(terse=True)})
 
 
 def peak_memory_mb() -> float:
@@ -114,16 +118,14 @@ def peak_memory_mb() -> float:
         import ctypes
         from ctypes import wintypes
 
-        class Counters(ctypes.Structure):
-            _fields_ = [("cb", wintypes.DWORD), ("PageFaultCount", wintypes.DWORD),
-                        ("PeakWorkingSetSize", ctypes.c_size_t), ("WorkingSetSize", ctypes.c_size_t),
-                        ("QuotaPeakPagedPoolUsage", ctypes.c_size_t), ("QuotaPagedPoolUsage", ctypes.c_size_t),
-                        ("QuotaPeakNonPagedPoolUsage", ctypes.c_size_t),
-                        ("QuotaNonPagedPoolUsage", ctypes.c_size_t),
-                        ("PagefileUsage", ctypes.c_size_t), ("PeakPagefileUsage", ctypes.c_size_t)]
+        sizes = ("PeakWorkingSetSize", "WorkingSetSize", "QuotaPeakPagedPoolUsage", "QuotaPagedPoolUsage",
+                 "QuotaPeakNonPagedPoolUsage", "QuotaNonPagedPoolUsage", "PagefileUsage", "PeakPagefileUsage")
+        fields = [("cb", wintypes.DWORD), ("PageFaultCount", wintypes.DWORD)] + [(n, ctypes.c_size_t) for n in sizes]
 
-        counters = Counters()
-        counters.cb = ctypes.sizeof(Counters)
+        class Counters(ctypes.Structure):   # PROCESS_MEMORY_COUNTERS
+            _fields_ = fields
+
+        counters = Counters(cb=ctypes.sizeof(Counters))
         process = ctypes.windll.kernel32.GetCurrentProcess()
         ctypes.windll.psapi.GetProcessMemoryInfo(process, ctypes.byref(counters), counters.cb)
         return counters.PeakWorkingSetSize / 2**20
@@ -158,15 +160,14 @@ def initial_weights(build, seed: int, layer: str):
 
 
 def show_progress() -> bool:
-    """True in a live session; False when a script runs the notebook (`make outputs`, the tests and grading
-    set CNN_COURSE_NO_PROGRESS=1), so that no progress bar (training, download) ends up in stored outputs."""
+    """False when a script runs the notebook (`make outputs`, the tests and grading set CNN_COURSE_NO_PROGRESS=1),
+    so that no progress bar (training, download) ends up in stored outputs."""
     return os.environ.get("CNN_COURSE_NO_PROGRESS") != "1"
 
 
 def progress(items, what: str):
-    """`items` with a progress bar in a live notebook: what is being trained, how far, the time left
-    (tqdm.auto), gone when the loop ends. A run by a script (`show_progress()` False) gets the plain
-    items, so the stored outputs hold no bar."""
+    """`items` with a progress bar (tqdm.auto) labelled `what`, gone when the loop ends; the plain items when
+    a script runs the notebook (`show_progress()` False)."""
     if not show_progress():
         return items
     from tqdm.auto import tqdm
@@ -182,8 +183,6 @@ def keras_verbose() -> int:
 def reference_seconds(repeats: int = 5) -> float:
     """A fixed plain-Keras workload timed on this machine: a small CNN, 100 training steps of 64 random
     28x28 images, the fastest of `repeats`. Times taken on different machines compare as ratios to it."""
-    import time
-
     setup(seed=0, verbose=False)
     import keras
     import numpy as np
@@ -204,11 +203,6 @@ def reference_seconds(repeats: int = 5) -> float:
 def record_time(command: str, seconds: float, **details) -> dict:
     """Write this machine's measured time for `command` ("make test", "make run") into build/times.json,
     the file the README points to for run times: measured here, never typed in. Returns the entry."""
-    import json
-    from datetime import datetime
-
-    from .paths import PROJECT_ROOT
-
     path = PROJECT_ROOT / "build" / "times.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -7,6 +7,7 @@ and records the indices (compressed as runs) for the tests.
 """
 from __future__ import annotations
 
+from itertools import combinations
 from typing import Sequence
 
 import numpy as np
@@ -19,35 +20,25 @@ def _runs(index: np.ndarray) -> list[list[int]]:
     idx = np.unique(np.asarray(index, dtype=np.int64))
     if idx.size == 0:
         return []
-    breaks = np.flatnonzero(np.diff(idx) != 1) + 1
-    starts = np.concatenate([[0], breaks])
-    stops = np.concatenate([breaks, [idx.size]])
-    return [[int(idx[a]), int(idx[b - 1]) + 1] for a, b in zip(starts, stops)]
+    breaks = np.flatnonzero(np.diff(idx) != 1) + 1    # where a new run starts
+    return [[int(idx[a]), int(idx[b - 1]) + 1] for a, b in zip(np.r_[0, breaks], np.r_[breaks, idx.size])]
 
 
 def expand(runs: Sequence[Sequence[int]]) -> np.ndarray:
     """Inverse of the recorded runs: the indices themselves."""
-    return (np.concatenate([np.arange(a, b) for a, b in runs]) if runs else np.array([], dtype=np.int64))
+    return np.concatenate([np.arange(a, b) for a, b in runs]) if runs else np.array([], dtype=np.int64)
 
 
 def overlaps(parts: dict[str, tuple[str, Sequence[int]]]) -> list[str]:
     """Names of pairs of parts that share an image of the same source (empty when all is well)."""
-    found = []
-    names = list(parts)
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            (src_a, idx_a), (src_b, idx_b) = parts[a], parts[b]
-            if src_a == src_b and np.intersect1d(np.asarray(idx_a), np.asarray(idx_b)).size:
-                found.append(f"{a}/{b}")
-    return found
+    return [f"{a}/{b}" for (a, (src_a, idx_a)), (b, (src_b, idx_b)) in combinations(parts.items(), 2)
+            if src_a == src_b and np.intersect1d(idx_a, idx_b).size]
 
 
 def show_splits(name: str, **parts: tuple[str, Sequence[int]]) -> None:
     """Print the sizes of the parts of one split, refuse overlapping parts, record the indices."""
-    bad = overlaps(parts)
-    if bad:
+    if bad := overlaps(parts):
         raise ValueError(f"{name}: these parts share images: {', '.join(bad)}")
-    sizes = ", ".join(f"{part} {len(np.unique(np.asarray(idx))):,} ({src})" for part, (src, idx) in parts.items())
+    sizes = ", ".join(f"{part} {len(np.unique(idx)):,} ({src})" for part, (src, idx) in parts.items())
     print(f"{name}: {sizes}; no image is in two of them.")
-    record(f"split:{name}", {part: {"source": src, "runs": _runs(np.asarray(idx))}
-                             for part, (src, idx) in parts.items()})
+    record(f"split:{name}", {part: {"source": src, "runs": _runs(idx)} for part, (src, idx) in parts.items()})

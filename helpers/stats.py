@@ -10,11 +10,8 @@ diff ± t·se with se = sqrt(sd_a²/n_a + sd_b²/n_b) and t the 97.5 % point of 
 Welch–Satterthwaite degrees of freedom. A side is "ahead" only when the whole interval is on its
 side of zero; the sentence gives the interval. With one seed a side the spread is unknown and no
 winner is declared. `compare(..., lower_is_better=True)` words it for losses and seconds, and
-`compare_single` judges one run per side against a seed spread measured in the same setting.
-`binomial_sd` is the sampling noise of an accuracy measured on n images.
-
-`lecture_effect` turns a comparison into one entry of a notebook's `lecture_effects` list: the
-lecture's claim, this run's verdict and the verdict the course expects at the notebook's sizes.
+`compare_single` judges one run per side against a seed spread measured in the same setting;
+`lecture_effect` turns a comparison into one entry of a notebook's `lecture_effects` list.
 """
 from __future__ import annotations
 
@@ -30,7 +27,6 @@ CHOICES = [AHEAD, BEHIND, NOISE, UNKNOWN]    # the outcomes a prediction can nam
 VERDICT_RULE = ("error bars: ±1 standard deviation, how far a single run moves; the verdict does not read them: "
                 "it gives the difference of the means a 95% interval (Welch's t-test) and names a winner only "
                 "when the interval excludes 0")
-VERDICTS = (AHEAD, BEHIND, NOISE, UNKNOWN)
 LEVEL = 0.95   # confidence level of every interval
 
 
@@ -64,14 +60,7 @@ class Spread:
         return float(np.std(self.values, ddof=1)) if self.n > 1 else float("nan")
 
     def __str__(self) -> str:
-        seeds = f"{self.n} seed" + ("s" if self.n != 1 else "")
-        if self.n < 2:
-            return f"{self.mean:.3f} ({seeds})"
-        return f"{self.mean:.3f} ± {self.std:.3f} ({seeds})"
-
-    def as_dict(self) -> dict:
-        return {"values": [float(v) for v in self.values], "mean": self.mean,
-                "std": None if self.n < 2 else self.std}
+        return f"{mean_sd(self.values)} ({self.n} seed{'s' * (self.n != 1)})"
 
 
 def spread(values: Sequence[float]) -> Spread:
@@ -104,12 +93,6 @@ def _verdict(diff: float, half: float) -> str:
     return NOISE
 
 
-def verdict_of(scores_a: Sequence[float], scores_b: Sequence[float]) -> tuple[str, float, float]:
-    """(verdict, difference of means a-b, half-width of its 95 % interval) by Welch's t-test."""
-    diff, half, _ = welch(scores_a, scores_b)
-    return _verdict(diff, half), diff, half
-
-
 @dataclass
 class Comparison:
     """Two settings, with the verdict and the sentence that states it.
@@ -135,6 +118,7 @@ class Comparison:
     diff: float = field(init=False)
     noise: float = field(init=False)     # half-width of the 95 % interval of the difference
     df: float = field(init=False)        # degrees of freedom of the t critical value
+    _test = "Welch's t"                  # how the sentence names the test over seeds
 
     def __post_init__(self) -> None:
         if self.sd is None:
@@ -156,45 +140,34 @@ class Comparison:
         """The 95 % interval of the difference a - b (NaN when the spread is unknown)."""
         return self.diff - self.noise, self.diff + self.noise
 
-    def _winner_words(self) -> str:
-        high, low = (self.a, self.b) if self.verdict == AHEAD else (self.b, self.a)
-        return f"{low} is lower than {high}" if self.lower_is_better else f"{high} is ahead of {low}"
-
     def _number(self, value: float) -> str:
         return f"{value:+.3f}" if self.lower_is_better else f"{100 * value:+.1f}"
 
-    def _interval_words(self) -> str:
-        low, high = self.interval
-        unit = "" if self.lower_is_better else " points"
-        return f"95% interval {self._number(low)} to {self._number(high)}{unit}"
-
     @property
     def sentence(self) -> str:
-        if self.sd is not None:
-            return self._single_run_sentence()
-        a, b = spread(self.scores_a), spread(self.scores_b)
         unit = "" if self.lower_is_better else " points"
-        head = f"{self.what}: {self.a} {a} vs {self.b} {b}; difference {self._number(self.diff)}{unit}"
+        difference = f"difference {self._number(self.diff)}{unit}"
+        if self.sd is None:
+            head = f"{self.what}: {self.a} {spread(self.scores_a)} vs {self.b} {spread(self.scores_b)}; {difference}"
+            unknown = (". With one seed a side the spread between runs is unknown, so this difference "
+                       "cannot be told from noise: run with more SEEDS to judge.")
+            source = f"{self._test}, {self.df:.1f} degrees of freedom"
+            no_winner = "within the noise between seeds, no winner on this run"
+        else:
+            score_a, score_b = spread(self.scores_a).mean, spread(self.scores_b).mean
+            head = f"{self.what}: {self.a} {score_a:.3f} vs {self.b} {score_b:.3f} (one run each), {difference}"
+            unknown = ", and with fewer than 2 seeds the spread between runs is unknown: no verdict."
+            source = f"from the seed-to-seed sd {self.sd:.3f} over {self.sd_seeds} seeds in {self.measured_in}"
+            no_winner = "no winner on this run"
         if self.verdict == UNKNOWN:
-            return (head + ". With one seed a side the spread between runs is unknown, so this difference "
-                    "cannot be told from noise: run with more SEEDS to judge.")
-        rule = f"{self._interval_words()} (Welch's t, {self.df:.1f} degrees of freedom)"
+            return head + unknown
+        low, high = self.interval
+        rule = f"95% interval {self._number(low)} to {self._number(high)}{unit} ({source})"
         if self.verdict == NOISE:
-            return head + f", {rule}, which includes 0: within the noise between seeds, no winner on this run."
-        return head + f", {rule}, which excludes 0: {self._winner_words()}."
-
-    def _single_run_sentence(self) -> str:
-        score_a, score_b = spread(self.scores_a).mean, spread(self.scores_b).mean
-        unit = "" if self.lower_is_better else " points"
-        head = (f"{self.what}: {self.a} {score_a:.3f} vs {self.b} {score_b:.3f} (one run each), "
-                f"difference {self._number(self.diff)}{unit}")
-        if self.verdict == UNKNOWN:
-            return head + ", and with fewer than 2 seeds the spread between runs is unknown: no verdict."
-        rule = (f"{self._interval_words()} (from the seed-to-seed sd {self.sd:.3f} over {self.sd_seeds} seeds "
-                f"in {self.measured_in})")
-        if self.verdict == NOISE:
-            return head + f", {rule}, which includes 0: no winner on this run."
-        return head + f", {rule}, which excludes 0: {self._winner_words()}."
+            return head + f", {rule}, which includes 0: {no_winner}."
+        high, low = (self.a, self.b) if self.verdict == AHEAD else (self.b, self.a)
+        winner = f"{low} is lower than {high}" if self.lower_is_better else f"{high} is ahead of {low}"
+        return head + f", {rule}, which excludes 0: {winner}."
 
     def __str__(self) -> str:
         return self.sentence
@@ -210,9 +183,8 @@ class Comparison:
         if self.kind:
             found["kind"] = self.kind
         if self.sd is not None:
-            found["sd"] = None if math.isnan(self.sd) else self.sd
-            found["sd_seeds"] = self.sd_seeds
-            found["measured_in"] = self.measured_in
+            found.update(sd=None if math.isnan(self.sd) else self.sd, sd_seeds=self.sd_seeds,
+                         measured_in=self.measured_in)
         return found
 
     @classmethod
@@ -255,6 +227,8 @@ def compare_paired(a: str, scores_a: Sequence[float], b: str, scores_b: Sequence
 class PairedComparison(Comparison):
     """A comparison of paired scores: the interval is that of the mean per-seed difference."""
 
+    _test = "paired t over the seeds"
+
     def __post_init__(self) -> None:
         d = spread([x - y for x, y in zip(self.scores_a, self.scores_b)])
         self.diff = d.mean
@@ -265,10 +239,6 @@ class PairedComparison(Comparison):
     @property
     def kind(self) -> str:
         return ", ".join(["paired"] + (["lower is better"] if self.lower_is_better else []))
-
-    @property
-    def sentence(self) -> str:
-        return super().sentence.replace("(Welch's t,", "(paired t over the seeds,")
 
 
 def mean_of_last(values: Sequence[float], k: int = 3) -> float:
@@ -288,8 +258,8 @@ def mean_sd(values: Sequence[float]) -> str:
 def better(comparison: Comparison) -> str:
     """The verdict from the side of `a`: AHEAD when a is better beyond the noise (higher, or lower where
     lower is better), BEHIND when it is worse."""
-    if comparison.lower_is_better and comparison.verdict in (AHEAD, BEHIND):
-        return BEHIND if comparison.verdict == AHEAD else AHEAD
+    if comparison.lower_is_better:
+        return {AHEAD: BEHIND, BEHIND: AHEAD}.get(comparison.verdict, comparison.verdict)
     return comparison.verdict
 
 
@@ -299,8 +269,8 @@ def lecture_effect(effect_id: str, claim: str, comparison: Comparison, expected:
     `comparison`, whose side `a` is the one the claim favours: "ahead" means a is better beyond the
     noise), the verdict expected at the notebook's default sizes, and the printed sentence. `beside`
     is a second comparison reported next to it with no expected direction."""
-    if expected not in VERDICTS:
-        raise ValueError(f"expected must be one of {VERDICTS}, not {expected!r}")
+    if expected not in CHOICES:
+        raise ValueError(f"expected must be one of {tuple(CHOICES)}, not {expected!r}")
     entry = {"id": effect_id, "claim": claim, "verdict": better(comparison), "expected": expected,
              "sentence": comparison.sentence, "comparison": comparison.as_dict()}
     if beside is not None:
@@ -310,16 +280,14 @@ def lecture_effect(effect_id: str, claim: str, comparison: Comparison, expected:
 
 def show_effects(effects: Sequence[dict]) -> None:
     """Record a notebook's `lecture_effects` (for the tests and the report) and show them as a table."""
+    import pandas as pd
     from IPython.display import display
 
     from .record import record
 
     record("lecture_effects", list(effects))
-    table = effects_table(effects)
-    import pandas as pd
-
     with pd.option_context("display.width", 250, "display.max_colwidth", 110):
-        display(table)
+        display(effects_table(effects))
 
 
 def effects_table(effects: Sequence[dict]):

@@ -2,8 +2,7 @@
 
 Two pretrained networks can play the role of the lecture's VGG16 (the notebooks' `PRETRAINED`):
 - "imagenet": VGG16 with its ImageNet weights (58.9 MB download, see `helpers.cache`), on the lecture's
-  kind of photos: the cats vs dogs photos of TensorFlow's transfer-learning tutorial (`cats_and_dogs_filtered`,
-  68.6 MB), as in the lecture; needs the files once from the internet;
+  cats vs dogs photos (TensorFlow's `cats_and_dogs_filtered`, 68.6 MB); needs the files once from the internet;
 - "template": a small VGG-style CNN that this course trained on all 60,000 Fashion-MNIST images
   (`tools/train_template.py`, weights in `data/`, about 1 MB), transferred to MNIST digits offline.
 
@@ -13,6 +12,7 @@ tests use exactly what the lesson showed. Import this module after `helpers.setu
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -28,6 +28,10 @@ from .paths import PROJECT_ROOT
 PRETRAINED_CHOICES = ("template", "imagenet")
 TEMPLATE_WEIGHTS = PROJECT_ROOT / "data" / "template_cnn.weights.h5"
 TEMPLATE_MANIFEST = PROJECT_ROOT / "data" / "template_cnn.json"
+# The template with BatchNormalization (06): a base like every modern pretrained network's (ResNet, EfficientNet, ...),
+# for the fine-tuning trap that VGG16 and the plain template cannot show. `make template` trains both.
+TEMPLATE_BN_WEIGHTS = PROJECT_ROOT / "data" / "template_bn_cnn.weights.h5"
+TEMPLATE_BN_MANIFEST = PROJECT_ROOT / "data" / "template_bn_cnn.json"
 LAST_BLOCK = {"template": "block3_conv1", "imagenet": "block5_conv1"}   # first layer of the last block
 VGG16_LAST_BLOCK = LAST_BLOCK["imagenet"]
 
@@ -39,9 +43,8 @@ class TemplateWeightsError(RuntimeError):
 # ---------------------------------------------------------------- 05's and 06's splits (plumbing)
 def per_class_index(y, n_per_class, seed):
     """Indices of a shuffled, class-balanced sample: n_per_class images of every class (05 and 06)."""
-    n_classes = len(np.unique(y))
     n_per_class = data.clip_size(n_per_class, int(np.bincount(y).min()), "images per class")
-    return data.stratified_subset(y, n_per_class * n_classes, seed=seed)
+    return data.stratified_subset(y, n_per_class * len(np.unique(y)), seed=seed)
 
 
 def split_pool(y_pool, n_train_per_class, n_val_per_class, seed):
@@ -74,28 +77,34 @@ def make_splits(ds, imagenet, n_pool_per_class, n_train_per_class, n_val_per_cla
 
 
 # ---------------------------------------------------------------- the pretrained networks
+def _manifest_path(name: str) -> Path:
+    """The manifest of a shipped template, looked up when called (the tests point it elsewhere)."""
+    manifests = {"template_cnn": TEMPLATE_MANIFEST, "template_bn_cnn": TEMPLATE_BN_MANIFEST}
+    if name not in manifests:
+        raise ValueError(f"name={name!r}: choose one of {tuple(manifests)}")
+    return Path(manifests[name])
+
+
 def template_manifest(path: Path | None = None, name: str = "template_cnn") -> dict:
     """The facts recorded when the template (or `name="template_bn_cnn"`, its BN variant) was trained
     (data, epochs, accuracy, SHA-256, ...)."""
     path = Path(path or _manifest_path(name))
     if not path.is_file():
         raise TemplateWeightsError(f"{path} is missing: run `make template` to train the template CNN.")
-    return json.loads(Path(path).read_text())
+    return json.loads(path.read_text())
 
 
 def template_weights_path(verify: bool = True, name: str = "template_cnn") -> Path:
     """Path of the shipped template weights (or `name`'s), checked against the SHA-256 in the manifest."""
-    manifest_path = Path(_manifest_path(name))
+    manifest_path = _manifest_path(name)
     manifest = template_manifest(manifest_path)
     path = manifest_path.parent / manifest["file"]
     if not path.is_file():
         raise TemplateWeightsError(f"{path} is missing: run `make template` to train it again (a few minutes).")
-    if verify:
-        got = file_digest(path)
-        if got != manifest["sha256"]:
-            raise TemplateWeightsError(
-                f"{path.name} has SHA-256 {got}, but {manifest_path.name} records {manifest['sha256']}: "
-                "the file was changed or truncated. Restore it from the repository or run `make template`.")
+    if verify and (got := file_digest(path)) != manifest["sha256"]:
+        raise TemplateWeightsError(
+            f"{path.name} has SHA-256 {got}, but {manifest_path.name} records {manifest['sha256']}: "
+            "the file was changed or truncated. Restore it from the repository or run `make template`.")
     return path
 
 
@@ -111,59 +120,6 @@ def template_base(verify: bool = True) -> keras.Model:
     `VGG16(weights='imagenet', include_top=False)` (introduced in notebook 05, section 4)."""
     full = load_template_cnn(verify=verify)
     return keras.Model(full.inputs, full.get_layer("block3_pool").output, name="template_base")
-
-
-def vgg16_base(image_size: int = 150, weights: str | None = "imagenet") -> keras.Model:
-    """VGG16's convolutional base; `weights='imagenet'` uses the verified local file from helpers.cache.
-
-    `weights=None` builds the same network with random weights, offline (used by the tests).
-    """
-    if weights == "imagenet":
-        weights = str(data.vgg16_weights_path())   # raises DataUnavailable (with the fix) when offline
-    return keras.applications.VGG16(weights=weights, include_top=False,
-                                    input_shape=(image_size, image_size, 3))
-
-
-def describe_pretrained(pretrained: str) -> str:
-    """Print and return one line saying which pretrained network and which data a notebook uses."""
-    if pretrained not in PRETRAINED_CHOICES:
-        raise ValueError(f"PRETRAINED={pretrained!r}: choose one of {PRETRAINED_CHOICES}")
-    if pretrained == "imagenet":
-        line = ("Pretrained 'imagenet': VGG16 trained on ImageNet (1.2 million photos, 1,000 classes) "
-                "-> cats vs dogs photos (cats_and_dogs_filtered, the lecture's experiment; needs the downloads "
-                "of `make data`).")
-    else:
-        facts = template_manifest()
-        line = (f"Pretrained 'template': the course's template CNN, trained on {facts['source_data']} "
-                f"to a test accuracy of {facts['test_accuracy']:.3f} -> MNIST digits (offline).")
-    print(line)
-    return line
-
-
-def weights_fingerprint(model: keras.Model) -> str:
-    """SHA-256 of a model's weight values (independent of the file format), to compare two trainings."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for w in model.weights:
-        h.update(np.ascontiguousarray(keras.ops.convert_to_numpy(w), dtype=np.float32).tobytes())
-    return h.hexdigest()
-
-
-# ---------------------------------------------------------------- the template with batch normalization (06)
-# A base with BatchNormalization layers, as in every modern pretrained network (ResNet, EfficientNet, ...),
-# for the fine-tuning trap that VGG16 and the plain template cannot show. Trained like the template
-# (`make template` = `tools/train_template.py` and `tools/train_template.py --bn`), shipped with its SHA-256.
-TEMPLATE_BN_WEIGHTS = PROJECT_ROOT / "data" / "template_bn_cnn.weights.h5"
-TEMPLATE_BN_MANIFEST = PROJECT_ROOT / "data" / "template_bn_cnn.json"
-
-
-def _manifest_path(name: str) -> Path:
-    """The manifest of a shipped template, looked up when called (the tests point it elsewhere)."""
-    manifests = {"template_cnn": TEMPLATE_MANIFEST, "template_bn_cnn": TEMPLATE_BN_MANIFEST}
-    if name not in manifests:
-        raise ValueError(f"name={name!r}: choose one of {tuple(manifests)}")
-    return Path(manifests[name])
 
 
 def template_bn_manifest() -> dict:
@@ -187,6 +143,38 @@ def template_bn_base(verify: bool = True) -> keras.Model:
     """The BN template's convolutional base (up to block3_pool) with pretrained weights and moving statistics."""
     full = load_template_bn_cnn(verify=verify)
     return keras.Model(full.inputs, full.get_layer("block3_pool").output, name="template_bn_base")
+
+
+def vgg16_base(image_size: int = 150, weights: str | None = "imagenet") -> keras.Model:
+    """VGG16's convolutional base; `weights='imagenet'` uses the verified local file from helpers.cache,
+    `weights=None` builds the same network with random weights, offline (used by the tests)."""
+    if weights == "imagenet":
+        weights = str(data.vgg16_weights_path())   # raises DataUnavailable (with the fix) when offline
+    return keras.applications.VGG16(weights=weights, include_top=False, input_shape=(image_size, image_size, 3))
+
+
+def describe_pretrained(pretrained: str) -> str:
+    """Print and return one line saying which pretrained network and which data a notebook uses."""
+    if pretrained not in PRETRAINED_CHOICES:
+        raise ValueError(f"PRETRAINED={pretrained!r}: choose one of {PRETRAINED_CHOICES}")
+    if pretrained == "imagenet":
+        line = ("Pretrained 'imagenet': VGG16 trained on ImageNet (1.2 million photos, 1,000 classes) "
+                "-> cats vs dogs photos (cats_and_dogs_filtered, the lecture's experiment; needs the downloads "
+                "of `make data`).")
+    else:
+        facts = template_manifest()
+        line = (f"Pretrained 'template': the course's template CNN, trained on {facts['source_data']} "
+                f"to a test accuracy of {facts['test_accuracy']:.3f} -> MNIST digits (offline).")
+    print(line)
+    return line
+
+
+def weights_fingerprint(model: keras.Model) -> str:
+    """SHA-256 of a model's weight values (independent of the file format), to compare two trainings."""
+    h = hashlib.sha256()
+    for w in model.weights:
+        h.update(np.ascontiguousarray(keras.ops.convert_to_numpy(w), dtype=np.float32).tobytes())
+    return h.hexdigest()
 
 
 def what_bn_kept(scores, drift, training, argument, frozen):

@@ -22,6 +22,7 @@ import copy
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,8 @@ JUPYTER_BOOK = Path(os.environ.get("CNN_COURSE_JUPYTER_BOOK", ROOT / "build" / "
 
 #: a prose paragraph at least this long is what a presenter says rather than shows: speaker notes
 NOTES_MIN_CHARS = 400
+#: prose on one slide, at most (characters; a table or list counts by its lines)
+SLIDE_CHARS = 700
 
 #: MathJax 2 files the pages need (the npm package is 73 MB; this is about 5 MB)
 MATHJAX_PARTS = ["MathJax.js", "LICENSE", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "config/local",
@@ -76,6 +79,16 @@ SLIDES_CSS = """
 .reveal .jp-RenderedMarkdown :is(table, td, th) { font-size: 14px !important; padding: 2px 6px !important; }
 """
 
+#: Jupyter Book's _config.yml: stored outputs only (nothing executed); MathJax 2 from lib/ (not from a source
+#: _static/ folder, whose every script Jupyter Book would load on every page)
+BOOK_CONFIG = {"title": "Convolutional neural networks with Keras 3", "only_build_toc_files": True,
+               "execute": {"execute_notebooks": "off"},
+               "html": {"use_repository_button": False, "home_page_in_navbar": True},
+               "sphinx": {"config": {"mathjax_path": f"mathjax/{MATHJAX_QUERY}", "html_static_path": ["lib"],
+                                     # the book wraps each page in tex2jax_ignore; MathJax 2 typesets only math
+                                     "mathjax2_config": {"tex2jax": {"processClass": "math|output_area"}},
+                                     "html_show_sourcelink": False, "html_copy_source": False}}}
+
 def lesson_paths() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
@@ -89,22 +102,12 @@ def _blocks(markdown: str) -> list[str]:
     for line in markdown.splitlines():
         if line.strip().startswith(("```", "~~~")) or line.strip() == "$$":
             fence = not fence
-            current.append(line)
+        elif not fence and (re.match(r"#{1,6} ", line) or not line.strip()):   # a heading or a blank line
+            blocks += (["\n".join(current)] if current else []) + ([line] if line.strip() else [])
+            current = []
             continue
-        if not fence and re.match(r"#{1,6} ", line):
-            if current:
-                blocks.append("\n".join(current))
-            blocks.append(line)
-            current = []
-        elif not fence and not line.strip():
-            if current:
-                blocks.append("\n".join(current))
-            current = []
-        else:
-            current.append(line)
-    if current:
-        blocks.append("\n".join(current))
-    return blocks
+        current.append(line)
+    return blocks + (["\n".join(current)] if current else [])
 
 
 def _split_long(block: str) -> list[str]:
@@ -131,16 +134,8 @@ def _split_long(block: str) -> list[str]:
 
 def _is_notes(block: str) -> bool:
     """Long plain prose: no heading, list, table, quote, picture, HTML, code or display math in it."""
-    if len(block) < NOTES_MIN_CHARS:
-        return False
-    for line in block.splitlines():
-        if re.match(r"\s*([-*+] |\d+\. |#|\||>|!\[|<|```|~~~|\$\$)", line):
-            return False
-    return True
-
-
-#: prose on one slide, at most (characters; a table or list counts by its lines)
-SLIDE_CHARS = 700
+    return len(block) >= NOTES_MIN_CHARS and not any(
+        re.match(r"\s*([-*+] |\d+\. |#|\||>|!\[|<|```|~~~|\$\$)", line) for line in block.splitlines())
 
 
 def _fits(blocks: list[str], block: str) -> bool:
@@ -180,9 +175,8 @@ def slide_cells(nb, solutions: bool = False):
                 kind = "notes"
             else:
                 kind = "-"
-            if parts and kind == parts[-1][0] == "notes":
-                parts[-1][1].append(block)
-            elif parts and kind == "-" and parts[-1][0] != "notes" and _fits(parts[-1][1], block):
+            last = parts[-1][0] if parts else None
+            if kind == last == "notes" or (last and kind == "-" and last != "notes" and _fits(parts[-1][1], block)):
                 parts[-1][1].append(block)            # prose continues the slide it follows, while it fits
             else:      # prose that does not fit, or that follows a code cell, starts a slide below
                 new = kind == "-" and (after_code or any(k != "notes" for k, _ in parts))
@@ -210,44 +204,22 @@ def copy_lib(out: Path, reveal: bool) -> Path:
     if not (NODE_MODULES / "mathjax" / "MathJax.js").exists():
         sys.exit("web/node_modules/ is missing: run `npm ci --prefix web` (make slides / make site do)")
     lib = out / "lib"
-    if lib.exists():
-        shutil.rmtree(lib)
-    for part in MATHJAX_PARTS:
-        src, dst = NODE_MODULES / "mathjax" / part, lib / "mathjax" / part
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
+    shutil.rmtree(lib, ignore_errors=True)
+    copies = {f"mathjax/{part}": f"mathjax/{part}" for part in MATHJAX_PARTS}      # source in node_modules: target
     if reveal:     # the decks (nbconvert's reveal template); the book needs MathJax only
-        shutil.copy2(NODE_MODULES / "requirejs" / "require.js", lib / "require.js")   # MIT licence in its header
-        shutil.copy2(NODE_MODULES / "jquery" / "dist" / "jquery.min.js", lib / "jquery.min.js")
-        shutil.copy2(NODE_MODULES / "jquery" / "LICENSE.txt", lib / "jquery.LICENSE.txt")
-        for part in ["dist", "plugin/notes", "LICENSE"]:
-            src, dst = NODE_MODULES / "reveal.js" / part, lib / "reveal.js" / part
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if src.is_dir():
-                shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.map", "*.esm.js", "theme"))
-            else:
-                shutil.copy2(src, dst)
-        theme = NODE_MODULES / "reveal.js" / "dist" / "theme"     # only the theme used: the others @import Google Fonts
-        shutil.copytree(theme / "fonts" / "source-sans-pro", lib / "reveal.js/dist/theme/fonts/source-sans-pro")
-        shutil.copy2(theme / f"{REVEAL_THEME}.css", lib / "reveal.js/dist/theme")
+        theme = "reveal.js/dist/theme"   # copied apart, only the theme used: the others @import Google Fonts
+        copies |= {"requirejs/require.js": "require.js",     # MIT licence in its header
+                   "jquery/dist/jquery.min.js": "jquery.min.js", "jquery/LICENSE.txt": "jquery.LICENSE.txt"}
+        copies |= {part: part for part in ["reveal.js/dist", "reveal.js/plugin/notes", "reveal.js/LICENSE",
+                                           f"{theme}/fonts/source-sans-pro", f"{theme}/{REVEAL_THEME}.css"]}
+    for part, target in copies.items():
+        src, dst = NODE_MODULES / part, lib / target
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.map", "*.esm.js", "theme"))
+        else:
+            shutil.copy2(src, dst)
     return lib
-
-
-def _offline_traits(exporter, lib: str = "lib") -> None:
-    exporter.mathjax_url = f"{lib}/mathjax/{MATHJAX_QUERY}"
-    exporter.require_js_url = f"{lib}/require.js"
-    exporter.jquery_url = f"{lib}/jquery.min.js"
-    exporter.mermaid_js_url = ""
-    exporter.mermaid_layout_elk_js_url = ""
-    exporter.jupyter_widgets_base_url = f"{lib}/"
-    exporter.widget_renderer_url = ""
-
-
-def _without_solutions(nb, solutions: bool):
-    """The notebook without its Colab cell and, unless `solutions`, without its solution cells."""
-    remove = TagRemovePreprocessor(remove_cell_tags={"colab"} | (set() if solutions else {"solution"}), enabled=True)
-    nb, _ = remove.preprocess(copy.deepcopy(nb), {})
-    return nb
 
 
 # ---------------------------------------------------------------- make slides
@@ -255,14 +227,13 @@ def _without_solutions(nb, solutions: bool):
 def build_slides(out: Path, solutions: bool = False) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     copy_lib(out, reveal=True)
-    exporter = SlidesExporter(extra_loaders=[jinja2.DictLoader(TEMPLATES)], template_file="course_slides.html.j2")
-    _offline_traits(exporter)
-    exporter.reveal_url_prefix = "lib/reveal.js"
-    exporter.reveal_theme = REVEAL_THEME
-    exporter.reveal_scroll = False      # every slide fits the screen instead (SLIDES_CSS, one code cell a slide)
-    exporter.reveal_number = "c/t"
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
+    exporter = SlidesExporter(
+        extra_loaders=[jinja2.DictLoader(TEMPLATES)], template_file="course_slides.html.j2",
+        mathjax_url=f"lib/mathjax/{MATHJAX_QUERY}", require_js_url="lib/require.js", jquery_url="lib/jquery.min.js",
+        mermaid_js_url="", mermaid_layout_elk_js_url="", jupyter_widgets_base_url="lib/", widget_renderer_url="",
+        reveal_url_prefix="lib/reveal.js", reveal_theme=REVEAL_THEME, reveal_number="c/t",
+        reveal_scroll=False,      # every slide fits the screen instead (SLIDES_CSS, one code cell a slide)
+        exclude_input_prompt=True, exclude_output_prompt=True)
     written = []
     for path in lesson_paths():
         nb = slide_cells(nbformat.read(path, as_version=4), solutions)
@@ -278,68 +249,40 @@ def build_slides(out: Path, solutions: bool = False) -> list[Path]:
 def header_parts(nb) -> dict[str, str]:
     """Title, learning objectives and "What it needs" text of a notebook's header cell (markdown)."""
     source = nb.cells[0].source
-    title = source.splitlines()[0].lstrip("# ").strip()
     objectives = re.search(r"\*\*Learning objectives\.\*\*(.*?)(?=\n\s*\n\*\*|\Z)", source, re.S)
     needs = re.search(r"\*\*What it needs\.\*\*(.*?)(?=\n\s*\n|\Z)", source, re.S)
-    return {"title": title,
+    return {"title": source.splitlines()[0].lstrip("# ").strip(),
             "objectives": objectives.group(1).strip() if objectives else "",
             "needs": needs.group(1).strip() if needs else ""}
 
 
-def run_times(paths, notebooks) -> list[str]:
-    """Each notebook's run time at its defaults and the machine, as the stored run kept them (the
-    results report's reading: `make outputs` stores the time, the set-up cell records the machine)."""
+def index_page(paths, notebooks, solutions: bool) -> str:
+    """The book's first page: every lesson with its objectives, its stored run time and what it needs."""
     from helpers.record import read_records
     from tools import report
 
-    times = []
-    for path, nb in zip(paths, notebooks):
-        run = report.NotebookRun.from_notebook(nb, stem=path.stem)
-        if run.seconds is None:
-            times.append("not measured (run `make outputs`)")
-            continue
-        machine = report.machine_text(read_records(run.notebook).get("machine", {}))
-        times.append(f"{run.seconds:.0f} s on a machine with {machine['CPU']} and GPU {machine['GPU']}, "
-                     "in the stored run")
-    return times
-
-
-def index_page(paths, notebooks, solutions: bool) -> str:
-    """The book's first page: every lesson with its objectives, its stored run time and what it needs."""
     edition = "with solutions" if solutions else "student edition: solutions removed"
     lines = ["# Convolutional neural networks with Keras 3", "",
              f"The lessons in order, rendered from the committed notebooks and their stored outputs ({edition}). "
              "Every page, and the search, works from disk without a network.", "",
              "The [results report](report.md) gives, for the run stored in these notebooks, each notebook's run "
              "time and peak memory, the machine, and the run's numbers next to the lectures'.", ""]
-    for path, nb, took in zip(paths, notebooks, run_times(paths, notebooks)):
+    for path, nb in zip(paths, notebooks):
         header = header_parts(nb)
+        # the results report's reading: `make outputs` stores the time, the set-up cell records the machine
+        run = report.NotebookRun.from_notebook(nb, stem=path.stem)
+        took = "not measured (run `make outputs`)"
+        if run.seconds is not None:
+            machine = report.machine_text(read_records(run.notebook).get("machine", {}))
+            took = f"{run.seconds:.0f} s on a machine with {machine['CPU']} and GPU {machine['GPU']}, in the stored run"
         lines += [f"## [{header['title']}]({path.name})", "", f"**Learning objectives.** {header['objectives']}", "",
                   f"**Run time at the defaults:** {took}", "", f"**What it needs.** {header['needs']}", ""]
     return "\n".join(lines)
 
 
-def book_config(paths) -> tuple[dict, dict]:
-    """Jupyter Book's _config.yml and _toc.yml: stored outputs only (nothing executed); MathJax 2 from lib/
-    (not from a source _static/ folder, whose every script Jupyter Book would load on every page)."""
-    config = {"title": "Convolutional neural networks with Keras 3", "only_build_toc_files": True,
-              "execute": {"execute_notebooks": "off"},
-              "html": {"use_repository_button": False, "home_page_in_navbar": True},
-              "sphinx": {"config": {"mathjax_path": f"mathjax/{MATHJAX_QUERY}", "html_static_path": ["lib"],
-                                    # the book wraps each page in tex2jax_ignore; MathJax 2 typesets only math
-                                    "mathjax2_config": {"tex2jax": {"processClass": "math|output_area"}},
-                                    "html_show_sourcelink": False,
-                                    "html_copy_source": False}}}
-    toc = {"format": "jb-book", "root": "index",
-           "chapters": [{"file": path.stem} for path in paths] + [{"file": "report"}]}
-    return config, toc
-
-
 def build_site(out: Path, solutions: bool = False) -> list[Path]:
     """Stage the notebooks (without their Colab cell and, unless `solutions`, their solutions), an index page and
     the results report into `<out>-source/`, and build them with Jupyter Book into `out`."""
-    import subprocess
-
     import yaml
 
     from tools import report
@@ -352,11 +295,15 @@ def build_site(out: Path, solutions: bool = False) -> list[Path]:
     copy_lib(source, reveal=False)                    # lib/mathjax/ becomes _static/mathjax/
     paths = lesson_paths()
     notebooks = [nbformat.read(path, as_version=4) for path in paths]
+    # the notebooks without their Colab cell and, unless `solutions`, without their solution cells
+    remove = TagRemovePreprocessor(remove_cell_tags={"colab"} | (set() if solutions else {"solution"}), enabled=True)
     for path, nb in zip(paths, notebooks):
-        nbformat.write(_without_solutions(nb, solutions), source / path.name)
+        nbformat.write(remove.preprocess(copy.deepcopy(nb), {})[0], source / path.name)
     (source / "index.md").write_text(index_page(paths, notebooks, solutions), encoding="utf-8")
     (source / "report.md").write_text(report.stored_report(), encoding="utf-8")
-    for name, content in zip(("_config.yml", "_toc.yml"), book_config(paths)):
+    toc = {"format": "jb-book", "root": "index",
+           "chapters": [{"file": path.stem} for path in paths] + [{"file": "report"}]}
+    for name, content in (("_config.yml", BOOK_CONFIG), ("_toc.yml", toc)):
         (source / name).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
     build = subprocess.run([str(JUPYTER_BOOK), "build", str(source), "--path-output", str(source),
                             "--quiet"], capture_output=True, text=True)

@@ -59,14 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="only say whether helpers/lessons.py is up to date")
     args = ap.parse_args(argv)
     text = generate()
-    if args.check:
-        if not TARGET.exists() or TARGET.read_text() != text:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run `make sync`")
-            return 1
+    if TARGET.exists() and TARGET.read_text() == text:
         return 0
-    if not TARGET.exists() or TARGET.read_text() != text:
-        TARGET.write_text(text)
-        print(f"wrote {TARGET.relative_to(ROOT)}")
+    if args.check:
+        print(f"{TARGET.relative_to(ROOT)} is out of date: run `make sync`")
+        return 1
+    TARGET.write_text(text)
+    print(f"wrote {TARGET.relative_to(ROOT)}")
     return 0
 
 

@@ -145,13 +145,11 @@ def grade_notebook(student: str, path: Path, timeout: int) -> list[Row]:
         return [Row(student, stem, "(notebook)", 0, 0, f"{path.name} is not a notebook of this course")]
     course = nbformat.read(course_path, as_version=4)
     listed = exercises(course)
-    def every(points_of, why):
-        return [Row(student, stem, title, points_of(n), n, why) for _, title, n in listed]
     try:
         submitted = nbformat.read(path, as_version=4)
     except Exception as error:       # not JSON, not a notebook: graded as such
-        return every(lambda n: 0, f"the file could not be read as a notebook ({type(error).__name__}: "
-                                   f"{str(error).splitlines()[0][:120]})")
+        why = f"the file could not be read as a notebook ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
+        return [Row(student, stem, title, 0, n, why) for _, title, n in listed]
     nb = assemble(course, submitted, stem)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, resources={"metadata": {"path": str(NOTEBOOKS)}})
@@ -221,10 +219,10 @@ def grade(submissions: Path, out: Path = OUT, timeout: int = 300) -> list[Row]:
         rows = []
         for path in sorted(folder.glob("*.ipynb")):
             start = time.perf_counter()
-            rows += grade_notebook(folder.name, path, timeout)
-            print(f"{folder.name}/{path.name}: {sum(r.points for r in rows if r.notebook == path.stem)} / "
-                  f"{sum(r.max_points for r in rows if r.notebook == path.stem)} points "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+            mine = grade_notebook(folder.name, path, timeout)
+            rows += mine
+            print(f"{folder.name}/{path.name}: {sum(r.points for r in mine)} / {sum(r.max_points for r in mine)} "
+                  f"points ({time.perf_counter() - start:.0f} s)", flush=True)
         feedback_file(folder.name, rows, out)
         all_rows += rows
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:

@@ -44,8 +44,7 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)      # papermill / JupyterLab timings
         if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
+            cell.outputs, cell.execution_count = [], None
     nb.metadata.pop("jupytext", None)
     nb.metadata.pop("papermill", None)
     return nb
@@ -82,18 +81,16 @@ class Result:
         return not self.kept
 
     def message(self) -> str:
-        lines = [f"student edition: {len(self.written)} written, {len(self.unchanged)} unchanged"]
-        for path in self.kept:
-            lines.append(f"NOT overwritten: {path} was edited after it was generated; your edit is kept. "
-                         f"To get a fresh copy, rename or delete {path.name} and run `make student` again.")
-        return "\n".join(lines)
+        return "\n".join([f"student edition: {len(self.written)} written, {len(self.unchanged)} unchanged"]
+                         + [f"NOT overwritten: {path} was edited after it was generated; your edit is kept. "
+                            f"To get a fresh copy, rename or delete {path.name} and run `make student` again."
+                            for path in self.kept])
 
 
 def _check_out(out: Path, source: Path) -> None:
     out, source = out.resolve(), source.resolve()
-    forbidden = {source, NOTEBOOKS.resolve(), (ROOT / "py").resolve(), ROOT.resolve()}
     inside = any(out.is_relative_to(folder) for folder in (source, NOTEBOOKS.resolve(), (ROOT / "py").resolve()))
-    if out in forbidden or inside or source.is_relative_to(out):
+    if inside or out == ROOT.resolve() or source.is_relative_to(out):
         raise SystemExit(f"refusing to write the student edition into {out}: choose a folder of its own "
                          f"(default {DEFAULT_OUT.relative_to(ROOT)})")
 
@@ -112,18 +109,14 @@ def make_student(out: Path = DEFAULT_OUT, source: Path = NOTEBOOKS) -> Result:
     for src in sorted(source.glob("[0-9][0-9]_*.ipynb")):
         data = render(student_copy(nbformat.read(src, as_version=4)))
         new_hash, target = sha256(data), out / src.name
-        if target.exists():
-            current = sha256(target.read_bytes())
-            if current == new_hash:
-                manifest[src.name] = new_hash
-                result.unchanged.append(target)
-                continue
-            if current != recorded.get(src.name):     # edited by hand, or not made by this tool
-                result.kept.append(target)
-                continue
-        _write_atomically(target, data)
+        current = sha256(target.read_bytes()) if target.exists() else None
+        if current is not None and current not in (new_hash, recorded.get(src.name)):   # edited, or not made here
+            result.kept.append(target)
+            continue
+        if current != new_hash:
+            _write_atomically(target, data)
         manifest[src.name] = new_hash
-        result.written.append(target)
+        (result.unchanged if current == new_hash else result.written).append(target)
     _write_atomically(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     return result
 

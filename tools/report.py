@@ -48,17 +48,15 @@ class NotebookRun:
 
         nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, Path)) else notebook
         stem = stem or Path(str(notebook)).stem
-        stored = nb.metadata.get(METADATA_KEY, {}).get("run", {})
         papermill = nb.metadata.get("papermill", {})
+        ran = {"seconds": papermill.get("duration")} if papermill else nb.metadata.get(METADATA_KEY, {}).get("run", {})
         failed = papermill.get("exception") or any(out.get("output_type") == "error"
                                                     for cell in nb.cells for out in cell.get("outputs", []))
-        if papermill:
-            return cls(stem, "failed" if failed else "ok", papermill.get("duration"), None, nb)
-        return cls(stem, "failed" if failed else "ok", stored.get("seconds"), stored.get("peak_memory_mb"), nb)
+        return cls(stem, "failed" if failed else "ok", ran.get("seconds"), ran.get("peak_memory_mb"), nb)
 
 
-def lesson_stems() -> list[str]:
-    return [p.stem for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))]
+def executed_runs(folder: Path) -> list[NotebookRun]:
+    return [NotebookRun.from_notebook(path) for path in sorted(folder.glob("[0-9][0-9]_*.ipynb"))]
 
 
 def _cell(text: Any) -> str:
@@ -70,15 +68,12 @@ def _cell(text: Any) -> str:
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return lines
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows)]
 
 
 def _seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.1f} s" if value < 100 else f"{value:.0f} s"
+    return "-" if value is None else f"{value:.1f} s" if value < 100 else f"{value:.0f} s"
 
 
 def _memory(value: float | None) -> str:
@@ -132,14 +127,13 @@ def build_report(runs: list[NotebookRun], described: str, lecture_file: str | Pa
     """The report as markdown. `runs`: the notebooks this run executed (the course's other notebooks
     are listed as not run); `described`: one sentence saying which run this is."""
     by_stem = {run.stem: run for run in runs}
-    stems = lesson_stems()
+    stems = [p.stem for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))]
     stems += [s for s in by_stem if s not in stems]
     runs = [by_stem.get(stem, NotebookRun(stem)) for stem in stems]
     records = {run.stem: read_records(run.notebook) if run.notebook is not None else {} for run in runs}
     all_lectures = lectures.load(lecture_file)
 
-    lines = ["# Results report", "", described, ""]
-    lines += ["## Notebooks", ""]
+    lines = ["# Results report", "", described, "", "## Notebooks", ""]
     ran = [r for r in runs if r.seconds is not None]
     lines += _table(["notebook", "status", "wall time", "peak memory"],
                     [[r.stem, r.status, _seconds(r.seconds), _memory(r.peak_mb)] for r in runs]
@@ -147,29 +141,21 @@ def build_report(runs: list[NotebookRun], described: str, lecture_file: str | Pa
                        if ran else []))
     lines += ["", "Wall time: the notebook's execution by papermill, from kernel start to the last cell. "
               "Peak memory: the largest resident memory of the notebook's kernel process during that run "
-              "(\"-\": not measured).", ""]
-
-    lines += ["## Machine", ""]
-    machines: list[tuple[dict, list[str]]] = []
-    for run in runs:
-        machine = records[run.stem].get("machine")
-        if machine is None:
-            continue
-        for known, names in machines:
-            if known == machine:
-                names.append(run.stem[:2])
-                break
-        else:
-            machines.append((machine, [run.stem[:2]]))
+              "(\"-\": not measured).", "", "## Machine", ""]
+    used = [(run.stem[:2], records[run.stem].get("machine")) for run in runs]
+    machines: list[dict] = []                  # each machine once, in the order of the notebooks that used it
+    for _, machine in used:
+        if machine is not None and machine not in machines:
+            machines.append(machine)
     if machines:
-        header = ["notebooks", *machine_text(machines[0][0])]
-        lines += _table(header, [[", ".join(names), *machine_text(m).values()] for m, names in machines])
+        lines += _table(["notebooks", *machine_text(machines[0])],
+                        [[", ".join(n for n, m in used if m == machine), *machine_text(machine).values()]
+                         for machine in machines])
         lines += ["", "As each notebook's set-up cell (`helpers.setup`) found it."]
     else:
         lines += ["Not recorded: no executed notebook holds the machine record of `helpers.setup`."]
-    lines += [""]
 
-    lines += ["## This run next to the lectures", "",
+    lines += ["", "## This run next to the lectures", "",
               "Each number a lecture states, next to this run's value of the same quantity (scores over seeds "
               "as mean ± sd). Only rows on the same task can be compared; \"comparable?\" is what the notebook's "
               "summary decided (task, measurement, setting), or, for quantities computed without data, "
@@ -189,8 +175,7 @@ def build_report(runs: list[NotebookRun], described: str, lecture_file: str | Pa
 
 def stored_report(notebooks: Path = NOTEBOOKS) -> str:
     """The report of the run whose outputs are committed in notebooks/ (make outputs)."""
-    runs = [NotebookRun.from_notebook(path) for path in sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))]
-    return build_report(runs, "The run whose outputs are stored in the committed notebooks (`make outputs`: every "
+    return build_report(executed_runs(notebooks), "The run whose outputs are stored in the committed notebooks (`make outputs`: every "
                               "notebook at its default parameters). A fresh `make run` writes the same report of "
                               "its own run to `build/report.md`.")
 
@@ -202,9 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     folder = Path(args.folder)
     if folder.resolve() == NOTEBOOKS.resolve():
         print(stored_report())
-        return
-    runs = [NotebookRun.from_notebook(path) for path in sorted(folder.glob("[0-9][0-9]_*.ipynb"))]
-    print(build_report(runs, f"The notebooks executed into {folder} (peak memory is measured by `make run` only)."))
+    else:
+        print(build_report(executed_runs(folder),
+                           f"The notebooks executed into {folder} (peak memory is measured by `make run` only)."))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ from helpers.repro import record_time
 from tools import report
 
 ROOT = Path(__file__).resolve().parent.parent
-
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
 
@@ -133,11 +132,10 @@ def flatten(records: dict, prefix: str = "") -> dict:
     """{"results": {"cnn": {"accuracy": 0.9}}} -> {"results.cnn.accuracy": 0.9}."""
     flat = {}
     for key, value in records.items():
-        name = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(flatten(value, name + "."))
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
-            flat[name] = value
+            flat[f"{prefix}{key}"] = value
     return flat
 
 
@@ -163,9 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("CNN_COURSE_NO_PROGRESS", "1")    # executed and stored notebooks hold no progress bars
 
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = every = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if args.which:
-        paths = [p for p in paths if any(p.name.startswith(w) or p.stem == w for w in args.which)]
+        paths = [p for p in every if any(p.name.startswith(w) or p.stem == w for w in args.which)]
         if not paths:
             ap.error(f"no notebook matches {args.which}")
     out_dir = Path(args.out)
@@ -174,29 +172,28 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     params = parse_params(args.param)
 
-    rows, runs, failed = [], [], 0
+    runs: dict[str, Run] = {}
     for path in paths:
         print(f"running {path.name} ...", flush=True)
-        run = execute(path, out_dir, params, args.store)
-        failed += not run.status.startswith("ok")
-        rows.append((path.stem, run.status, run.seconds, run.peak_mb, short(run.records)))
-        runs.append(report.NotebookRun(path.stem, run.status, run.seconds, run.peak_mb, run.executed))
-    width = max(len(r[0]) for r in rows)
+        runs[path.stem] = execute(path, out_dir, params, args.store)
+    width = max(map(len, runs))
     print(f"\n{'notebook':{width}}  {'status':10}  {'time':>7}  {'memory':>8}  key results")
-    for name, status, seconds, peak_mb, recs in rows:
-        memory = "-" if peak_mb is None else f"{peak_mb:,.0f} MB"
-        print(f"{name:{width}}  {status:10}  {seconds:6.1f}s  {memory:>8}  {recs}")
+    for name, run in runs.items():
+        memory = "-" if run.peak_mb is None else f"{run.peak_mb:,.0f} MB"
+        print(f"{name:{width}}  {run.status:10}  {run.seconds:6.1f}s  {memory:>8}  {short(run.records)}")
     command = "python -m tools.run_notebooks " + " ".join(argv if argv is not None else sys.argv[1:])
     described = (f"`{command.strip()}` on {datetime.now():%Y-%m-%d %H:%M}: "
                  + ("every notebook at its default parameters" if not params else f"parameters {params}")
                  + f", executed into `{out_dir}`.")
     report_path = out_dir / "report.md"
-    report_path.write_text(report.build_report(runs, described), encoding="utf-8")
-    print(f"\nTotal {sum(r[2] for r in rows):.0f} s; executed notebooks are in {out_dir}; report: {report_path}")
-    if not params and len(paths) == len(list(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))):    # the whole course, as `make run`
-        record_time("make outputs" if args.store else "make run", sum(r[2] for r in rows),
-                    notebooks={r[0]: round(r[2], 1) for r in rows},
-                    all_ok=not failed)
+    rows = [report.NotebookRun(name, run.status, run.seconds, run.peak_mb, run.executed) for name, run in runs.items()]
+    report_path.write_text(report.build_report(rows, described), encoding="utf-8")
+    total = sum(run.seconds for run in runs.values())
+    failed = any(not run.status.startswith("ok") for run in runs.values())
+    print(f"\nTotal {total:.0f} s; executed notebooks are in {out_dir}; report: {report_path}")
+    if not params and len(paths) == len(every):    # the whole course, as `make run`
+        record_time("make outputs" if args.store else "make run", total,
+                    notebooks={name: round(run.seconds, 1) for name, run in runs.items()}, all_ok=not failed)
     return 1 if failed else 0
 
 

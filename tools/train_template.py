@@ -12,10 +12,10 @@ images, from Debian's `dataset-fashion-mnist` package or Keras' cache), then reu
 
 Writes `template_cnn.weights.h5` and `template_cnn.json` (SHA-256 of the weights file, the training
 settings, the test accuracy); with `--bn`, `template_bn_cnn.weights.h5` and `template_bn_cnn.json` for
-helpers.transfer.build_template_bn_cnn (the same network with BatchNormalization after each
-convolution, trained on the same data with the same settings). With the same seed, versions and machine the run is repeatable
-(op determinism); `weights_fingerprint` in the manifest compares weight values across runs, since
-the HDF5 container itself may differ byte for byte.
+helpers.transfer.build_template_bn_cnn (the same network with BatchNormalization after each convolution,
+trained on the same data with the same settings). With the same seed, versions and machine the run is
+repeatable (op determinism); `weights_fingerprint` in the manifest compares weight values across runs,
+since the HDF5 container itself may differ byte for byte.
 """
 from __future__ import annotations
 
@@ -57,8 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ds = load_fashion_mnist(n_train=args.n_train, seed=args.seed)
     print(ds.provenance)
-    x_train = (ds.x_train.astype("float32") / 255.0)[..., None]
-    x_test = (ds.x_test.astype("float32") / 255.0)[..., None]
+    x_train, x_test = [(x.astype("float32") / 255.0)[..., None] for x in (ds.x_train, ds.x_test)]
 
     model = build(num_classes=len(ds.class_names))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=args.learning_rate),
@@ -77,22 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     clean.set_weights(model.get_weights())
     clean.save_weights(weights)
     manifest = {
-        "file": weights.name,
-        "sha256": file_digest(weights),
-        "size_bytes": weights.stat().st_size,
+        "file": weights.name, "sha256": file_digest(weights), "size_bytes": weights.stat().st_size,
         "weights_fingerprint": weights_fingerprint(model),
         "architecture": architecture,
         "params": int(model.count_params()),
         "source_data": f"Fashion-MNIST ({len(ds.x_train):,} training images)",
         "data_provenance": ds.provenance,
         "input": "28x28x1 float32 in [0, 1] (uint8 / 255)",
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "optimizer": f"Adam(learning_rate={args.learning_rate})",
+        "epochs": args.epochs, "batch_size": args.batch_size, "optimizer": f"Adam(learning_rate={args.learning_rate})",
         "seed": args.seed,
         "train_accuracy": round(float(history.history["accuracy"][-1]), 4),
-        "test_accuracy": round(float(test_acc), 4),
-        "test_loss": round(float(test_loss), 4),
+        "test_accuracy": round(float(test_acc), 4), "test_loss": round(float(test_loss), 4),
         "train_seconds": round(seconds),
         "versions": {facts["backend"]: facts["backend_version"], "keras": facts["keras"], "numpy": facts["numpy"]},
         "command": " ".join(["python -m tools.train_template", *(argv if argv is not None else sys.argv[1:])]),

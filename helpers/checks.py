@@ -14,15 +14,22 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 
+def _as_array(result: Any) -> Any:
+    """A numeric result as a float array; anything else (a model's outline of layers) as it is."""
+    try:
+        return np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        return result
+
+
 def _same(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """Words alike but for case; numbers, tuples and arrays of one shape and close; anything else equal."""
     if isinstance(expected, str) or isinstance(answer, str):
         return str(answer).strip().lower() == str(expected).strip().lower()
-    try:
-        a = np.asarray(answer, dtype=float)
-        e = np.asarray(expected, dtype=float)
-    except (TypeError, ValueError):
-        return answer == expected
-    return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=atol))
+    a, e = _as_array(answer), _as_array(expected)
+    if isinstance(a, np.ndarray) and isinstance(e, np.ndarray):
+        return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=atol))
+    return not isinstance(a, np.ndarray) and not isinstance(e, np.ndarray) and answer == expected
 
 
 def _unanswered(answer: Any) -> bool:
@@ -75,28 +82,14 @@ def check(name: str, answer: Any, expected: Any, hint: str = "", mistakes: Itera
     print(f"[x] {name}: {_shown(answer)!r} is not right yet." + (f" Hint: {why}" if why else ""))
 
 
-def _as_array(result: Any) -> Any:
-    """A numeric result as a float array; anything else (a model's outline of layers) as it is."""
-    try:
-        return np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        return result
-
-
 def _outputs(function: Callable, cases: Sequence[tuple]) -> list | None:
     """The function's results on every case, or None if it returns nothing (a stub)."""
     results = [function(*case) for case in cases]
     return None if any(r is None for r in results) else [_as_array(r) for r in results]
 
 
-def _same_result(g: Any, w: Any, rtol: float, atol: float) -> bool:
-    if isinstance(g, np.ndarray) and isinstance(w, np.ndarray):
-        return g.shape == w.shape and bool(np.allclose(g, w, rtol=rtol, atol=atol))
-    return not isinstance(g, np.ndarray) and not isinstance(w, np.ndarray) and g == w
-
-
 def _matches(got: list, want: list, rtol: float, atol: float) -> bool:
-    return all(_same_result(g, w, rtol, atol) for g, w in zip(got, want))
+    return all(_same(g, w, rtol, atol) for g, w in zip(got, want))
 
 
 def _difference(got: list, want: list) -> str:

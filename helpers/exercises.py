@@ -5,7 +5,19 @@ working solution but for one slip.
 """
 from __future__ import annotations
 
+import inspect
+import operator
+
 import numpy as np
+
+
+def _slip(name, right, **slip):
+    """`right` but for one slip (`slip` overrides some of its arguments), named as its check records it."""
+    def wrong(*args):
+        return right(**{**inspect.signature(right).bind(*args).arguments, **slip})
+
+    wrong.__name__ = name
+    return wrong
 
 
 # ---- 01: a strided, padded 2-D convolution (correlation, as Keras computes it) ----------------------
@@ -26,7 +38,8 @@ def conv2d_cases(seed: int) -> list[tuple]:
     return [(rng.normal(size=xs).round(2), rng.normal(size=ks).round(2), s, p) for xs, ks, s, p in shapes]
 
 
-def _correlate(x, kernel, stride, padding, flip=False, pad_at_end=False):
+def _correlate(x, kernel, stride=1, padding=0, flip=False, pad_at_end=False):
+    """conv2d by hand; the keywords make its mistakes."""
     x = np.pad(x, ((0, 2 * padding), (0, 2 * padding)) if pad_at_end else padding)
     k = np.flip(kernel) if flip else kernel
     kh, kw = k.shape
@@ -36,22 +49,13 @@ def _correlate(x, kernel, stride, padding, flip=False, pad_at_end=False):
 
 
 def conv2d_mistakes() -> list[tuple]:
-    def flipped(x, kernel, stride=1, padding=0):
-        return _correlate(x, kernel, stride, padding, flip=True)
-
-    def no_padding(x, kernel, stride=1, padding=0):
-        return _correlate(x, kernel, stride, 0)
-
-    def no_stride(x, kernel, stride=1, padding=0):
-        return _correlate(x, kernel, 1, padding)
-
-    def padded_at_the_end(x, kernel, stride=1, padding=0):
-        return _correlate(x, kernel, stride, padding, pad_at_end=True)
-
-    return [(flipped, "you flipped the kernel: that is the mathematician's convolution; Keras correlates"),
-            (no_padding, "the padding is missing: pad x with `padding` zeros on every side first"),
-            (no_stride, "the stride is missing: move `stride` pixels between positions"),
-            (padded_at_the_end, "pad on both sides (np.pad(x, padding)), not only after the last row and column")]
+    return [(_slip("flipped", _correlate, flip=True),
+             "you flipped the kernel: that is the mathematician's convolution; Keras correlates"),
+            (_slip("no_padding", _correlate, padding=0),
+             "the padding is missing: pad x with `padding` zeros on every side first"),
+            (_slip("no_stride", _correlate, stride=1), "the stride is missing: move `stride` pixels between positions"),
+            (_slip("padded_at_the_end", _correlate, pad_at_end=True),
+             "pad on both sides (np.pad(x, padding)), not only after the last row and column")]
 
 
 # ---- 03: batch normalization in training mode -------------------------------------------------------
@@ -76,23 +80,19 @@ def batch_norm_cases(seed: int) -> list[tuple]:
     return cases
 
 
+def _normalize(x, gamma, beta, epsilon=1e-3, axis=0, beta_inside=False):
+    """batch_norm by hand; the keywords after epsilon make its mistakes."""
+    z = (x - x.mean(axis=axis, keepdims=True)) / np.sqrt(x.var(axis=axis, keepdims=True) + epsilon)
+    return gamma * (z + beta) if beta_inside else gamma * z + beta
+
+
 def batch_norm_mistakes() -> list[tuple]:
-    def whole_batch(x, gamma, beta, epsilon=1e-3):
-        return gamma * (x - x.mean()) / np.sqrt(x.var() + epsilon) + beta
-
-    def per_row(x, gamma, beta, epsilon=1e-3):
-        return gamma * (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + epsilon) + beta
-
-    def no_epsilon(x, gamma, beta, epsilon=1e-3):
-        return gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0)) + beta
-
-    def shift_then_scale(x, gamma, beta, epsilon=1e-3):
-        return gamma * ((x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + epsilon) + beta)
-
-    return [(whole_batch, "one mean and variance per feature (axis=0), not one for the whole batch"),
-            (per_row, "normalize each column (feature, axis=0), not each row (image)"),
-            (no_epsilon, "add epsilon to the variance before the square root"),
-            (shift_then_scale, "scale by gamma first, then add beta: gamma * normalized + beta")]
+    return [(_slip("whole_batch", _normalize, axis=None),
+             "one mean and variance per feature (axis=0), not one for the whole batch"),
+            (_slip("per_row", _normalize, axis=1), "normalize each column (feature, axis=0), not each row (image)"),
+            (_slip("no_epsilon", _normalize, epsilon=0), "add epsilon to the variance before the square root"),
+            (_slip("shift_then_scale", _normalize, beta_inside=True),
+             "scale by gamma first, then add beta: gamma * normalized + beta")]
 
 
 # ---- 04: the L2 weight penalty ----------------------------------------------------------------------
@@ -149,7 +149,8 @@ def outline(build):
     return outline_of
 
 
-def _lenet(n_classes, pool="average", activation="tanh", c5="conv"):
+def lenet_1998(n_classes, pool="average", activation="tanh", c5="conv"):
+    """The truth: LeNet-5 as the paper laid it out, C1 padded for 28x28 inputs; the keywords make its mistakes."""
     import keras
     from keras import layers
 
@@ -163,26 +164,23 @@ def _lenet(n_classes, pool="average", activation="tanh", c5="conv"):
                              layers.Dense(84, activation=activation), layers.Dense(n_classes, activation="softmax")])
 
 
-def lenet_1998(n_classes):
-    """The truth: LeNet-5 as the paper laid it out, in Keras layers (C1 padded for 28x28 inputs)."""
-    return _lenet(n_classes)
-
-
 LENET_CASES = [(10,), (3,)]
 
 
 def lenet_mistakes() -> list[tuple]:
-    return [(outline(lambda n: _lenet(n, pool="max")), "S2 and S4 average their 2x2 windows: AveragePooling2D, "
+    return [(outline(lambda n: lenet_1998(n, pool="max")), "S2 and S4 average their 2x2 windows: AveragePooling2D, "
              "not MaxPooling2D"),
-            (outline(lambda n: _lenet(n, activation="relu")), "LeNet-5 used tanh in its layers, not ReLU"),
-            (outline(lambda n: _lenet(n, c5="dense")), "C5 is a convolution: Conv2D(120, 5) on S4's 5x5 maps, "
+            (outline(lambda n: lenet_1998(n, activation="relu")), "LeNet-5 used tanh in its layers, not ReLU"),
+            (outline(lambda n: lenet_1998(n, c5="dense")), "C5 is a convolution: Conv2D(120, 5) on S4's 5x5 maps, "
              "then Flatten (not Flatten, then Dense(120))"),
-            (outline(lambda n: _lenet(n, c5="conv only")), "Flatten C5's 1x1x120 output before F6: without it, "
+            (outline(lambda n: lenet_1998(n, c5="conv only")), "Flatten C5's 1x1x120 output before F6: without it, "
              "Dense works on each position and the model outputs maps of shape (1, 1, classes)")]
 
 
 # ---- 05: the lecture's head -----------------------------------------------------------------------------
-def _head(input_shape, n_classes, flatten=True, dropout="after", output="lecture"):
+def lecture_head(input_shape, n_classes, flatten=True, dropout="after", output="lecture"):
+    """The truth: the lecture's head, Flatten -> Dense(256, relu) -> Dropout(0.5) -> the output layer
+    (one sigmoid unit for two classes, else a softmax); the keywords make its mistakes."""
     import keras
     from keras import layers
 
@@ -193,22 +191,16 @@ def _head(input_shape, n_classes, flatten=True, dropout="after", output="lecture
     return keras.Sequential([keras.Input(shape=input_shape), *([layers.Flatten()] if flatten else []), *hidden, out])
 
 
-def lecture_head(input_shape, n_classes):
-    """The truth: the lecture's head, Flatten -> Dense(256, relu) -> Dropout(0.5) -> the output layer
-    (one sigmoid unit for two classes, else a softmax)."""
-    return _head(input_shape, n_classes)
-
-
 HEAD_CASES = [((4, 4, 512), 2), ((3, 3, 64), 10), ((2, 2, 32), 3)]
 
 
 def head_mistakes() -> list[tuple]:
-    return [(outline(lambda s, n: _head(s, n, flatten=False)), "Flatten the feature maps first: each Dense unit "
+    return [(outline(lambda s, n: lecture_head(s, n, flatten=False)), "Flatten the feature maps first: each Dense unit "
              "should see the whole bottleneck of an image"),
-            (outline(lambda s, n: _head(s, n, dropout=None)), "the lecture's head drops half its hidden units: "
+            (outline(lambda s, n: lecture_head(s, n, dropout=None)), "the lecture's head drops half its hidden units: "
              "Dropout(0.5) after the Dense(256)"),
-            (outline(lambda s, n: _head(s, n, dropout="before")), "Dropout(0.5) goes after the Dense(256) layer"),
-            (outline(lambda s, n: _head(s, n, output="softmax")), "use output_layer(n_classes, ...): two classes "
+            (outline(lambda s, n: lecture_head(s, n, dropout="before")), "Dropout(0.5) goes after the Dense(256) layer"),
+            (outline(lambda s, n: lecture_head(s, n, output="softmax")), "use output_layer(n_classes, ...): two classes "
              "take one sigmoid unit")]
 
 
@@ -261,29 +253,25 @@ def freezing_truth(layer_name, parent_frozen):
     return [first, 2 * sum(learns), *[i >= first for i in range(len(names))], *learns]    # a kernel and a bias each
 
 
+def _freeze(base, layer_name, trains=operator.ge, unfreeze_base=True):
+    """freeze_before by hand: layer i trains if trains(i, index of layer_name); the keywords make its mistakes."""
+    first = [layer.name for layer in base.layers].index(layer_name)
+    if unfreeze_base:
+        base.trainable = True
+    for i, layer in enumerate(base.layers):
+        layer.trainable = trains(i, first)
+    return first
+
+
 def freezing_mistakes() -> list[tuple]:
-    def set_flags(base, layer_name, trains, unfreeze_base=True):
-        first = [layer.name for layer in base.layers].index(layer_name)
-        if unfreeze_base:
-            base.trainable = True
-        for i, layer in enumerate(base.layers):
-            layer.trainable = trains(i, first)
-        return first
-
-    def off_by_one(base, layer_name):
-        return set_flags(base, layer_name, lambda i, first: i > first)
-
-    def parent_still_frozen(base, layer_name):
-        return set_flags(base, layer_name, lambda i, first: i >= first, unfreeze_base=False)
-
-    def reversed_flags(base, layer_name):
-        return set_flags(base, layer_name, lambda i, first: i < first)
-
-    return [(freezing_outcome(off_by_one), "the layer you name is the first that trains: i >= its index, not >"),
-            (freezing_outcome(parent_still_frozen), "set base.trainable = True first: a base frozen as a whole "
-             "stays frozen (base.trainable is False, and it counts no trainable weights), whatever its layers' flags say"),
-            (freezing_outcome(reversed_flags), "freeze the layers before it and train it and those after it, "
-             "not the other way round")]
+    slips = [(_slip("off_by_one", _freeze, trains=operator.gt),
+              "the layer you name is the first that trains: i >= its index, not >"),
+             (_slip("parent_still_frozen", _freeze, unfreeze_base=False), "set base.trainable = True first: a base "
+              "frozen as a whole stays frozen (base.trainable is False, and it counts no trainable weights), whatever "
+              "its layers' flags say"),
+             (_slip("reversed_flags", _freeze, trains=operator.lt),
+              "freeze the layers before it and train it and those after it, not the other way round")]
+    return [(freezing_outcome(wrong), why) for wrong, why in slips]
 
 
 # ---- the notebook goes on with code that works ---------------------------------------------------------

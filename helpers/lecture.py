@@ -115,11 +115,10 @@ class Lecture:
     source: Path
 
     def __getitem__(self, entry_id: str) -> Entry:
-        for entry in self.entries:
-            if entry.id == entry_id:
-                return entry
-        raise KeyError(f"{self.source}: notebook {self.number} has no entry {entry_id!r} "
-                       f"(it has {', '.join(e.id for e in self.entries)})")
+        if (entry := next((e for e in self.entries if e.id == entry_id), None)) is None:
+            raise KeyError(f"{self.source}: notebook {self.number} has no entry {entry_id!r} "
+                           f"(it has {', '.join(e.id for e in self.entries)})")
+        return entry
 
     def __iter__(self):
         return iter(self.entries)
@@ -213,8 +212,7 @@ def load(path: str | Path | None = None) -> dict[str, Lecture]:
     for number, nb in raw["notebooks"].items():
         if problems := _problems(number, nb):
             raise LectureValuesError(f"{source}: notebooks.{number}." + f"\n  notebooks.{number}.".join(problems))
-        entries = tuple(Entry(**{k: ("" if v is None and k == "caveat" else v) for k, v in e.items()})
-                        for e in nb["entries"])
+        entries = tuple(Entry(**{**e, "caveat": e.get("caveat") or ""}) for e in nb["entries"])
         lectures[number] = Lecture(number, nb["notebook"], Task(**nb["task"]) if nb["task"] else None, entries, source)
     return lectures
 

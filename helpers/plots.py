@@ -102,20 +102,19 @@ def _grid(n: int, ncols: int, cell: tuple[float, float, float], suptitle: str,
     return fig
 
 
-def _panels(images: list[np.ndarray], titles: list[str], suptitle: str, ncols: int, **imshow) -> plt.Figure:
-    """A grid of small image panels, each with a title (filters, feature maps)."""
+def _panels(images: Sequence[np.ndarray], prefix: str, suptitle: str, ncols: int, **imshow) -> plt.Figure:
+    """A grid of small image panels (filters, feature maps), panel k titled `prefix` + k."""
     def draw(ax: plt.Axes, k: int) -> None:
         ax.imshow(images[k], **imshow)
-        ax.set_title(titles[k], fontsize=8)
+        ax.set_title(f"{prefix}{k}", fontsize=8)
     return _grid(len(images), ncols, (1.4, 1.5, 0.4), suptitle, draw)
 
 
 def plot_filters(weights: np.ndarray, title: str = "Filters", channel: int = 0, ncols: int = 8) -> plt.Figure:
     """Show conv kernels of shape (h, w, in, out): one panel per output filter, for one input channel."""
-    n = weights.shape[-1]
     lim = np.abs(weights).max()
-    return _panels([weights[:, :, channel, k] for k in range(n)], [f"filter {k}" for k in range(n)],
-                   f"{title} (red positive, blue negative)", ncols, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    return _panels(np.moveaxis(weights[:, :, channel], -1, 0), "filter ", f"{title} (red positive, blue negative)",
+                   ncols, cmap="RdBu_r", vmin=-lim, vmax=lim)
 
 
 def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], ax: plt.Axes | None = None,
@@ -155,10 +154,7 @@ def most_frequent_mistakes(matrix: np.ndarray, class_names: Sequence[str]) -> st
 def plot_feature_maps(maps: np.ndarray, title: str = "Feature maps", ncols: int = 8,
                       cmap: str = "viridis") -> plt.Figure:
     """Show the channels of one image's activations, shape (H, W, channels): one panel per channel."""
-    maps = np.asarray(maps)
-    n = maps.shape[-1]
-    return _panels([maps[..., k] for k in range(n)], [f"map {k}" for k in range(n)],
-                   f"{title} (bright = strong response)", ncols, cmap=cmap)
+    return _panels(np.moveaxis(maps, -1, 0), "map ", f"{title} (bright = strong response)", ncols, cmap=cmap)
 
 
 def bar_compare(values: dict[str, float], ax: plt.Axes | None = None, title: str = "",
@@ -196,9 +192,7 @@ def plot_seed_curves(curves: dict[str, Sequence[Sequence[float]]], ax: plt.Axes 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.6))
     for i, (label, runs) in enumerate(curves.items()):
-        runs = np.asarray(runs, dtype=float)
-        if runs.ndim == 1:
-            runs = runs[None, :]
+        runs = np.atleast_2d(np.asarray(runs, dtype=float))    # one seed: a single curve
         xs = np.arange(1, runs.shape[1] + 1) if x is None else np.asarray(x)
         mean = runs.mean(axis=0)
         n = runs.shape[0]
@@ -221,9 +215,8 @@ def bar_seeds(scores: dict[str, Sequence[float]], ax: plt.Axes | None = None, ti
     each seed's score as a dot; `chance` draws the chance level as a dashed line."""
     if ax is None:
         _, ax = plt.subplots(figsize=(1.4 * len(scores) + 2.5, 3.4))
-    names = list(scores)
-    for i, name in enumerate(names):
-        vals = np.asarray(scores[name], dtype=float)
+    for i, vals in enumerate(scores.values()):
+        vals = np.asarray(vals, dtype=float)
         err = vals.std(ddof=1) if len(vals) > 1 else 0.0
         ax.bar(i, vals.mean(), yerr=err, capsize=5, color=f"C{i}", alpha=0.7)
         ax.plot(np.full(len(vals), i), vals, "k.", ms=6, label="one seed" if i == 0 else None)
@@ -231,7 +224,7 @@ def bar_seeds(scores: dict[str, Sequence[float]], ax: plt.Axes | None = None, ti
                     fontsize=8)
     if chance is not None:
         ax.axhline(chance, ls="--", color="grey", label=f"chance ({chance:.2f})")
-    ax.set_xticks(range(len(names)), names)
+    ax.set_xticks(range(len(scores)), list(scores))
     ax.set_ylim(0, 1.05 if max(max(map(float, v)) for v in scores.values()) <= 1 else None)
     ax.set_title(title + ("\nmean, ±1 standard deviation, dots: single seeds" if title else ""), fontsize=10)
     ax.set(xlabel=xlabel, ylabel=ylabel)
@@ -247,8 +240,7 @@ def plot_first_layer(kernel: np.ndarray, title: str = "First-layer filters", nco
     if kernel.shape[2] == 1:
         return plot_filters(kernel, title=title, ncols=ncols)
     panels = [(f - f.min()) / (np.ptp(f) + 1e-12) for f in np.moveaxis(kernel, -1, 0)]
-    return _panels(panels, [str(k) for k in range(len(panels))], f"{title} (each stretched to full contrast)",
-                   ncols, interpolation="nearest")
+    return _panels(panels, "", f"{title} (each stretched to full contrast)", ncols, interpolation="nearest")
 
 
 def top_patches(images: np.ndarray, maps: np.ndarray, filters: Sequence[int], field: int, stride: int,
@@ -271,8 +263,7 @@ def top_patches(images: np.ndarray, maps: np.ndarray, filters: Sequence[int], fi
             patch = images[n, top:top + field, left:left + field]
             ax = axes[row, col]
             ax.imshow(patch.squeeze(), cmap="gray" if patch.shape[-1] == 1 else None, vmin=0, vmax=255)
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
             if col == 0:
                 ax.set_ylabel(f"filter {f}", fontsize=8)
     fig.suptitle(title)

@@ -6,7 +6,7 @@ import json
 import os
 import platform
 import sys
-import time
+import timeit
 from datetime import datetime
 
 from .paths import PROJECT_ROOT
@@ -78,7 +78,11 @@ def setup(seed: int = 42, deterministic: bool = True, verbose: bool = True) -> d
         device = f"GPU ({gpus})" if gpus else "CPU only"
         print(f"Python {facts['python']} | Keras {facts['keras']} on {backend} {library_version} "
               f"| NumPy {facts['numpy']} | {device} | seed {seed}")
-    _record_machine(facts, gpus)
+    with contextlib.suppress(ImportError):   # in a notebook kernel only: the machine, for the results report
+        from IPython import get_ipython
+        if hasattr(get_ipython(), "kernel"):   # None outside IPython, no kernel in a terminal IPython
+            record("machine", {**{k: v for k, v in facts.items() if k != "seed"}, "gpus": gpus, "cpu": cpu_model(),
+                               "cores": os.cpu_count(), "system": platform.platform(terse=True)})
     return facts
 
 
@@ -99,17 +103,6 @@ def cpu_model() -> str:
         except (OSError, subprocess.SubprocessError):
             pass
     return platform.processor() or platform.machine() or "unknown"
-
-
-def _record_machine(facts: dict, gpus: int) -> None:
-    """In a notebook kernel only: record the machine and versions (read back by the results report)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    if hasattr(get_ipython(), "kernel"):   # None outside IPython, no kernel in a terminal IPython
-        record("machine", {**{k: v for k, v in facts.items() if k != "seed"}, "gpus": gpus, "cpu": cpu_model(),
-                           "cores": os.cpu_count(), "system": platform.platform(terse=True)})
 
 
 def peak_memory_mb() -> float:
@@ -192,12 +185,7 @@ def reference_seconds(repeats: int = 5) -> float:
                               keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(x[:64], y[:64], epochs=1, batch_size=64, verbose=0)          # built and traced before timing
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.fit(x, y, epochs=1, batch_size=64, verbose=0)
-        best = min(best, time.perf_counter() - start)
-    return best
+    return min(timeit.repeat(lambda: model.fit(x, y, epochs=1, batch_size=64, verbose=0), number=1, repeat=repeats))
 
 
 def record_time(command: str, seconds: float, **details) -> dict:

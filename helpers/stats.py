@@ -85,19 +85,12 @@ def welch(scores_a: Sequence[float], scores_b: Sequence[float]) -> tuple[float, 
     return diff, t_critical(df) * se, df
 
 
-def _verdict(diff: float, half: float) -> str:
-    if math.isnan(half):
-        return UNKNOWN
-    if abs(diff) > half:
-        return AHEAD if diff > 0 else BEHIND
-    return NOISE
-
-
 @dataclass
 class Comparison:
     """Two settings, with the verdict and the sentence that states it.
 
-    Over seeds (the default): Welch's t-test at 95 %. One run per side when `sd`, a seed-to-seed
+    Over seeds (the default): Welch's t-test at 95 %; `paired` (scores_a[i] and scores_b[i] from the same
+    run): Student's paired t on the per-seed differences. One run per side when `sd`, a seed-to-seed
     standard deviation measured over `sd_seeds` seeds in the same setting (`measured_in`), is given:
     the difference of two single runs has standard deviation √2·sd, and counts above t·√2·sd with t
     for `sd_seeds` - 1 degrees of freedom. `lower_is_better` (losses, gaps, seconds) changes the
@@ -114,26 +107,34 @@ class Comparison:
     sd: float | None = None
     measured_in: str = ""
     sd_seeds: int = 0
+    paired: bool = False
     verdict: str = field(init=False)
     diff: float = field(init=False)
     noise: float = field(init=False)     # half-width of the 95 % interval of the difference
     df: float = field(init=False)        # degrees of freedom of the t critical value
-    _test = "Welch's t"                  # how the sentence names the test over seeds
 
     def __post_init__(self) -> None:
-        if self.sd is None:
+        if self.paired:
+            d = spread([x - y for x, y in zip(self.scores_a, self.scores_b)])
+            self.diff = d.mean
+            self.df = float(d.n - 1) if d.n > 1 else float("nan")
+            self.noise = float("nan") if d.n < 2 else t_critical(self.df) * d.std / math.sqrt(d.n)
+        elif self.sd is None:
             self.diff, self.noise, self.df = welch(self.scores_a, self.scores_b)
         else:
             self.diff = spread(self.scores_a).mean - spread(self.scores_b).mean
             self.df = float(self.sd_seeds - 1) if self.sd_seeds > 1 else float("nan")
             self.noise = (float("nan") if math.isnan(self.sd) or math.isnan(self.df)
                           else t_critical(self.df) * math.sqrt(2) * self.sd)
-        self.verdict = _verdict(self.diff, self.noise)
+        if math.isnan(self.noise):
+            self.verdict = UNKNOWN
+        else:
+            self.verdict = (AHEAD if self.diff > 0 else BEHIND) if abs(self.diff) > self.noise else NOISE
 
     @property
     def kind(self) -> str:
-        parts = (["one run"] if self.sd is not None else []) + (["lower is better"] if self.lower_is_better else [])
-        return ", ".join(parts)
+        first = ["paired"] if self.paired else ["one run"] if self.sd is not None else []
+        return ", ".join(first + (["lower is better"] if self.lower_is_better else []))
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -151,7 +152,8 @@ class Comparison:
             head = f"{self.what}: {self.a} {spread(self.scores_a)} vs {self.b} {spread(self.scores_b)}; {difference}"
             unknown = (". With one seed a side the spread between runs is unknown, so this difference "
                        "cannot be told from noise: run with more SEEDS to judge.")
-            source = f"{self._test}, {self.df:.1f} degrees of freedom"
+            test = "paired t over the seeds" if self.paired else "Welch's t"
+            source = f"{test}, {self.df:.1f} degrees of freedom"
             no_winner = "within the noise between seeds, no winner on this run"
         else:
             score_a, score_b = spread(self.scores_a).mean, spread(self.scores_b).mean
@@ -190,14 +192,14 @@ class Comparison:
     @classmethod
     def from_dict(cls, found: dict) -> "Comparison":
         """The comparison a recorded `as_dict()` describes, recomputed from its scores."""
-        lower = found.get("kind", "").endswith("lower is better")
-        if found.get("kind", "").startswith("paired"):
-            return compare_paired(found["a"], found["scores_a"], found["b"], found["scores_b"], found["what"], lower)
+        kind = found.get("kind", "")
+        lower = kind.endswith("lower is better")
         if "sd" in found:
             sd = float("nan") if found["sd"] is None else found["sd"]
             return compare_single(found["a"], found["scores_a"][0], found["b"], found["scores_b"][0], sd,
                                   found["measured_in"], found["what"], lower, found["sd_seeds"])
-        return compare(found["a"], found["scores_a"], found["b"], found["scores_b"], found["what"], lower)
+        how = compare_paired if kind.startswith("paired") else compare
+        return how(found["a"], found["scores_a"], found["b"], found["scores_b"], found["what"], lower)
 
 
 def compare(a: str, scores_a: Sequence[float], b: str, scores_b: Sequence[float],
@@ -215,30 +217,13 @@ def compare_single(a: str, score_a: float, b: str, score_b: float, sd: float, me
 
 
 def compare_paired(a: str, scores_a: Sequence[float], b: str, scores_b: Sequence[float],
-                   what: str = "accuracy", lower_is_better: bool = False) -> "PairedComparison":
+                   what: str = "accuracy", lower_is_better: bool = False) -> Comparison:
     """Compare two scores measured in the *same* runs (scores_a[i] and scores_b[i] from seed i, e.g. two
     epochs of one training run): Student's paired t-test at 95 % on the per-seed differences."""
     if len(scores_a) != len(scores_b):
         raise ValueError("compare_paired needs one score per seed on each side")
-    return PairedComparison(a, b, [float(s) for s in scores_a], [float(s) for s in scores_b], what, lower_is_better)
-
-
-@dataclass
-class PairedComparison(Comparison):
-    """A comparison of paired scores: the interval is that of the mean per-seed difference."""
-
-    _test = "paired t over the seeds"
-
-    def __post_init__(self) -> None:
-        d = spread([x - y for x, y in zip(self.scores_a, self.scores_b)])
-        self.diff = d.mean
-        self.df = float(d.n - 1) if d.n > 1 else float("nan")
-        self.noise = float("nan") if d.n < 2 else t_critical(self.df) * d.std / math.sqrt(d.n)
-        self.verdict = _verdict(self.diff, self.noise)
-
-    @property
-    def kind(self) -> str:
-        return ", ".join(["paired"] + (["lower is better"] if self.lower_is_better else []))
+    return Comparison(a, b, [float(s) for s in scores_a], [float(s) for s in scores_b], what, lower_is_better,
+                      paired=True)
 
 
 def mean_of_last(values: Sequence[float], k: int = 3) -> float:

@@ -108,18 +108,18 @@ def template_weights_path(verify: bool = True, name: str = "template_cnn") -> Pa
     return path
 
 
-def load_template_cnn(verify: bool = True) -> keras.Model:
-    """The template CNN with its shipped, checksum-verified weights (top included)."""
-    model = build_template_cnn()
-    model.load_weights(template_weights_path(verify=verify))
+def load_template_cnn(verify: bool = True, name: str = "template_cnn") -> keras.Model:
+    """The template CNN (or `name`'s) with its shipped, checksum-verified weights (top included)."""
+    model = (build_template_bn_cnn if name == "template_bn_cnn" else build_template_cnn)()
+    model.load_weights(template_weights_path(verify=verify, name=name))
     return model
 
 
-def template_base(verify: bool = True) -> keras.Model:
-    """The template's convolutional base with pretrained weights: the analogue of
-    `VGG16(weights='imagenet', include_top=False)` (introduced in notebook 05, section 4)."""
-    full = load_template_cnn(verify=verify)
-    return keras.Model(full.inputs, full.get_layer("block3_pool").output, name="template_base")
+def template_base(verify: bool = True, name: str = "template_cnn") -> keras.Model:
+    """The template's (or `name`'s) convolutional base, up to block3_pool, with pretrained weights: the analogue
+    of `VGG16(weights='imagenet', include_top=False)` (introduced in notebook 05, section 4)."""
+    full = load_template_cnn(verify=verify, name=name)
+    return keras.Model(full.inputs, full.get_layer("block3_pool").output, name=name.replace("_cnn", "_base"))
 
 
 def template_bn_manifest() -> dict:
@@ -134,15 +134,12 @@ def template_bn_weights_path(verify: bool = True) -> Path:
 
 def load_template_bn_cnn(verify: bool = True) -> keras.Model:
     """The BN template CNN with its shipped, checksum-verified weights (top included)."""
-    model = build_template_bn_cnn()
-    model.load_weights(template_bn_weights_path(verify=verify))
-    return model
+    return load_template_cnn(verify=verify, name="template_bn_cnn")
 
 
 def template_bn_base(verify: bool = True) -> keras.Model:
     """The BN template's convolutional base (up to block3_pool) with pretrained weights and moving statistics."""
-    full = load_template_bn_cnn(verify=verify)
-    return keras.Model(full.inputs, full.get_layer("block3_pool").output, name="template_bn_base")
+    return template_base(verify=verify, name="template_bn_cnn")
 
 
 def vgg16_base(image_size: int = 150, weights: str | None = "imagenet") -> keras.Model:

@@ -143,19 +143,14 @@ def _fits(blocks: list[str], block: str) -> bool:
     return sum(size(b) for b in blocks) + size(block) <= SLIDE_CHARS
 
 
-def front_matter_ids(nb) -> set[str]:
-    """Ids of the cells before the lesson starts: the Colab cell, the parameters cell and the set-up cell."""
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    last = next(i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])) + 1   # the set-up cell
-    return {c.get("id") for c in code[:last + 1]}
-
-
 def slide_cells(nb, solutions: bool = False):
     """A copy of the notebook with `slideshow.slide_type` set on every cell (markdown cells split at
     headings and long paragraphs). Deterministic: the same notebook always gives the same deck."""
     nb = copy.deepcopy(nb)
     cells, exercise, after_code = [], False, False
-    front = front_matter_ids(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    setup = next(i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])) + 1
+    front = {c.get("id") for c in code[:setup + 1]}     # the Colab, parameters and set-up cells: left out
     for cell in nb.cells:
         if cell.cell_type == "code":            # each shown code cell, with its output, on a slide of its own
             tags = cell.metadata.get("tags", [])
@@ -200,7 +195,7 @@ def section_count(nb) -> int:
 
 # ---------------------------------------------------------------- offline copies of the JavaScript
 
-def copy_lib(out: Path, reveal: bool) -> Path:
+def copy_lib(out: Path, reveal: bool) -> None:
     if not (NODE_MODULES / "mathjax" / "MathJax.js").exists():
         sys.exit("web/node_modules/ is missing: run `npm ci --prefix web` (make slides / make site do)")
     lib = out / "lib"
@@ -219,7 +214,6 @@ def copy_lib(out: Path, reveal: bool) -> Path:
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.map", "*.esm.js", "theme"))
         else:
             shutil.copy2(src, dst)
-    return lib
 
 
 # ---------------------------------------------------------------- make slides
@@ -246,14 +240,10 @@ def build_slides(out: Path, solutions: bool = False) -> list[Path]:
 
 # ---------------------------------------------------------------- make site (Jupyter Book)
 
-def header_parts(nb) -> dict[str, str]:
-    """Title, learning objectives and "What it needs" text of a notebook's header cell (markdown)."""
-    source = nb.cells[0].source
-    objectives = re.search(r"\*\*Learning objectives\.\*\*(.*?)(?=\n\s*\n\*\*|\Z)", source, re.S)
-    needs = re.search(r"\*\*What it needs\.\*\*(.*?)(?=\n\s*\n|\Z)", source, re.S)
-    return {"title": source.splitlines()[0].lstrip("# ").strip(),
-            "objectives": objectives.group(1).strip() if objectives else "",
-            "needs": needs.group(1).strip() if needs else ""}
+def _labelled(header: str, label: str, end: str = r"\n\s*\n") -> str:
+    """The `**label.**` paragraph of a notebook's header cell, up to `end` (by default the next blank line)."""
+    found = re.search(rf"\*\*{label}\.\*\*(.*?)(?={end}|\Z)", header, re.S)
+    return f"**{label}.** {found.group(1).strip() if found else ''}"
 
 
 def index_page(paths, notebooks, solutions: bool) -> str:
@@ -268,15 +258,16 @@ def index_page(paths, notebooks, solutions: bool) -> str:
              "The [results report](report.md) gives, for the run stored in these notebooks, each notebook's run "
              "time and peak memory, the machine, and the run's numbers next to the lectures'.", ""]
     for path, nb in zip(paths, notebooks):
-        header = header_parts(nb)
         # the results report's reading: `make outputs` stores the time, the set-up cell records the machine
         run = report.NotebookRun.from_notebook(nb, stem=path.stem)
         took = "not measured (run `make outputs`)"
         if run.seconds is not None:
             machine = report.machine_text(read_records(run.notebook).get("machine", {}))
             took = f"{run.seconds:.0f} s on a machine with {machine['CPU']} and GPU {machine['GPU']}, in the stored run"
-        lines += [f"## [{header['title']}]({path.name})", "", f"**Learning objectives.** {header['objectives']}", "",
-                  f"**Run time at the defaults:** {took}", "", f"**What it needs.** {header['needs']}", ""]
+        header = nb.cells[0].source
+        lines += [f"## [{header.splitlines()[0].lstrip('# ').strip()}]({path.name})", "",
+                  _labelled(header, "Learning objectives", end=r"\n\s*\n\*\*"), "",   # to the next bold paragraph
+                  f"**Run time at the defaults:** {took}", "", _labelled(header, "What it needs"), ""]
     return "\n".join(lines)
 
 
@@ -296,7 +287,7 @@ def build_site(out: Path, solutions: bool = False) -> list[Path]:
     paths = lesson_paths()
     notebooks = [nbformat.read(path, as_version=4) for path in paths]
     # the notebooks without their Colab cell and, unless `solutions`, without their solution cells
-    remove = TagRemovePreprocessor(remove_cell_tags={"colab"} | (set() if solutions else {"solution"}), enabled=True)
+    remove = TagRemovePreprocessor(remove_cell_tags={"colab"} | (set() if solutions else {"solution"}))
     for path, nb in zip(paths, notebooks):
         nbformat.write(remove.preprocess(copy.deepcopy(nb), {})[0], source / path.name)
     (source / "index.md").write_text(index_page(paths, notebooks, solutions), encoding="utf-8")

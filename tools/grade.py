@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import re
 import sys
@@ -30,10 +29,12 @@ from pathlib import Path
 
 import nbformat
 
+from tools.make_student import student_copy
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "build" / "grades"
-ANSWER, CHECK, SOLUTION = "answer", "check", "solution"
+ANSWER, CHECK = "answer", "check"
 
 #: The sizes a submission is graded at (and the tests' small runs): a few seconds to a minute a notebook.
 SMALL = {
@@ -93,29 +94,22 @@ def exercises(nb) -> list[tuple[int, str, int]]:
 
 
 def assemble(course, submitted, stem: str):
-    """The course notebook without solutions, with the submission's answer cells (matched by cell id, else
-    by order), small parameters and the re-arming cell before each check cell. Each check cell carries the
-    index it has in the course notebook as metadata `grader_check`."""
+    """The course notebook as handed out (solutions and outputs removed), with the submission's answer cells
+    (matched by cell id, else by order), small parameters and the re-arming cell before each check cell."""
     from papermill.parameterize import parameterize_notebook
 
     theirs = [c for c in submitted.cells if ANSWER in tags(c)]
     by_id = {c.get("id"): c for c in theirs}
-    nb = nbformat.from_dict(json.loads(json.dumps(course)))     # a copy: the course notebook stays as it is
-    cells, k = [], 0
-    for i, cell in enumerate(nb.cells):
-        cell.metadata.setdefault("tags", [])
-        if SOLUTION in tags(cell):
-            continue
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    nb, cells, in_order = student_copy(course), [], iter(theirs)     # a copy: the course notebook stays as it is
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])           # papermill reads every cell's tags
         if ANSWER in tags(cell):
-            mine = by_id.get(cell.get("id")) or (theirs[k] if k < len(theirs) else None)
+            by_order = next(in_order, None)             # the answer cell in the same place, if no id matches
+            mine = by_id.get(cell.get("id"), by_order)
             cell.source = mine.source if mine is not None else "# (this answer cell is missing from the submission)"
-            k += 1
         if CHECK in tags(cell):
             cells.append(nbformat.v4.new_code_cell(ARM.format(path=str(ROOT / "helpers" / "checks.py")),
                                                    metadata={"tags": ["grader"]}))
-            cell.metadata["grader_check"] = i
         cells.append(cell)
     nb.cells = cells
     nb.metadata["papermill"] = {}
@@ -163,8 +157,7 @@ def grade_notebook(student: str, path: Path, timeout: int) -> list[Row]:
     first_error = next((c for c in nb.cells if c.cell_type == "code" and CHECK not in tags(c) and c not in timed_out
                         and any(o.output_type == "error" and o.ename != "PredictionNeeded" for o in c.outputs)), None)
     rows = []
-    for cell in (c for c in nb.cells if "grader_check" in c.metadata):
-        _, title, n = next(e for e in listed if e[0] == cell.metadata["grader_check"])
+    for cell, (_, title, n) in zip((c for c in nb.cells if CHECK in tags(c)), listed):   # in the same order
         text = output_text(cell)
         verdicts = [line for line in text.splitlines() if re.match(r"^\[(ok|x| )\] ", line)]
         points = min(n, sum(line.startswith("[ok] ") for line in verdicts))

@@ -16,15 +16,16 @@ file it kept. To get a fresh copy of such a notebook, rename or delete the edite
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -33,18 +34,11 @@ MANIFEST = ".generated.json"
 SOLUTION_TAG = "solution"
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The student edition of one notebook (a new object; `nb` is not changed)."""
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))   # deep copy
-    nb.cells = [c for c in nb.cells if SOLUTION_TAG not in c.get("metadata", {}).get("tags", [])]
-    for cell in nb.cells:
-        cell.get("metadata", {}).pop("execution", None)      # papermill / JupyterLab timings
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    nb = TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}).preprocess(copy.deepcopy(nb), {})[0]
+    # outputs and execution counts cleared, and the code cells' "execution" metadata (JupyterLab's timings)
+    nb = ClearOutputPreprocessor(remove_metadata_fields={"execution"}).preprocess(nb, {})[0]
     nb.metadata.pop("jupytext", None)
     nb.metadata.pop("papermill", None)
     return nb
@@ -52,21 +46,16 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def render(nb: nbformat.NotebookNode) -> bytes:
     """The exact bytes written for a notebook (deterministic, so unchanged sources give unchanged files)."""
-    text = nbformat.writes(nb, version=4)
-    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+    return (nbformat.writes(nb, version=4).removesuffix("\n") + "\n").encode("utf-8")
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.tmp")          # a reader never sees a half-written file
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)                 # mkstemp makes it private; a handout is not
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -108,8 +97,8 @@ def make_student(out: Path = DEFAULT_OUT, source: Path = NOTEBOOKS) -> Result:
     result, manifest = Result(), dict(recorded)
     for src in sorted(source.glob("[0-9][0-9]_*.ipynb")):
         data = render(student_copy(nbformat.read(src, as_version=4)))
-        new_hash, target = sha256(data), out / src.name
-        current = sha256(target.read_bytes()) if target.exists() else None
+        new_hash, target = hashlib.sha256(data).hexdigest(), out / src.name
+        current = hashlib.sha256(target.read_bytes()).hexdigest() if target.exists() else None
         if current is not None and current not in (new_hash, recorded.get(src.name)):   # edited, or not made here
             result.kept.append(target)
             continue

@@ -13,15 +13,16 @@ path; the "comparable?" decisions are the ones the notebook's own summary cell r
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers import lecture as lectures
+from helpers.record import read_records
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-
-from helpers import lecture as lectures  # noqa: E402
-from helpers.record import read_records  # noqa: E402
 
 #: where a stored notebook keeps the time and memory of the run that produced its outputs (make outputs)
 METADATA_KEY = "cnn_course"
@@ -61,10 +62,7 @@ def executed_runs(folder: Path) -> list[NotebookRun]:
 
 def _cell(text: Any) -> str:
     """Text safe inside a markdown table cell."""
-    text = str(text).replace("\n", " ")
-    for char in "\\|*$":
-        text = text.replace(char, "\\" + char)
-    return text or " "
+    return re.sub(r"([\\|*$])", r"\\\1", str(text).replace("\n", " ")) or " "
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -97,26 +95,21 @@ def lecture_rows(run: NotebookRun, records: dict, lecture: lectures.Lecture) -> 
     ran = run.notebook is not None
     decided = records.get(lectures.RECORD, {})
     if lecture.task is None:
-        rows = [{"what": "task", "run": "none: arithmetic on the lectures' own examples" if ran else NOT_RUN,
-                 "lecture": "none", "setting": "", "comparable": "same computation" if ran else "-", "value": None}]
+        shown, said, setting, comparable = "none: arithmetic on the lectures' own examples", "none", "", "same computation"
     else:
         same = decided.get("same_task")
-        rows = [{"what": "task", "run": decided.get("task", "not recorded") if ran else NOT_RUN,
-                 "lecture": str(lecture.task), "setting": lecture.task.data,
-                 "comparable": "-" if not ran else "not recorded" if same is None
-                 else "same task" if same else "another task", "value": None}]
+        shown, said, setting = decided.get("task", "not recorded"), str(lecture.task), lecture.task.data
+        comparable = "not recorded" if same is None else "same task" if same else "another task"
+    rows = [{"what": "task", "run": shown if ran else NOT_RUN, "lecture": said, "setting": setting,
+             "comparable": comparable if ran else "-", "value": None}]
     for entry in lecture:
         value = lectures.lookup(records, entry.run) if ran else lectures.MISSING
-        if not ran:
-            shown, comparable = NOT_RUN, "-"
-        elif value is lectures.MISSING:
-            shown, comparable = "not recorded", "-"
-        elif entry.exact:
-            shown = lectures.run_text(value, exact=True)
-            comparable = "same computation: " + ("equal" if entry.agrees(value) else "differs")
+        if value is lectures.MISSING:
+            shown, comparable = NOT_RUN if not ran else "not recorded", "-"
         else:
-            shown = lectures.run_text(value)
-            comparable = decided.get("comparable", {}).get(entry.id, "not recorded")
+            shown = lectures.run_text(value, exact=entry.exact)
+            comparable = ("same computation: " + ("equal" if entry.agrees(value) else "differs") if entry.exact
+                          else decided.get("comparable", {}).get(entry.id, "not recorded"))
         rows.append({"what": entry.label, "run": shown, "lecture": entry.text, "setting": entry.setting,
                      "comparable": comparable, "value": None if value is lectures.MISSING else value,
                      "id": entry.id})
@@ -143,10 +136,8 @@ def build_report(runs: list[NotebookRun], described: str, lecture_file: str | Pa
               "Peak memory: the largest resident memory of the notebook's kernel process during that run "
               "(\"-\": not measured).", "", "## Machine", ""]
     used = [(run.stem[:2], records[run.stem].get("machine")) for run in runs]
-    machines: list[dict] = []                  # each machine once, in the order of the notebooks that used it
-    for _, machine in used:
-        if machine is not None and machine not in machines:
-            machines.append(machine)
+    recorded = [machine for _, machine in used if machine is not None]
+    machines = [m for i, m in enumerate(recorded) if m not in recorded[:i]]   # each once, in the order first used
     if machines:
         lines += _table(["notebooks", *machine_text(machines[0])],
                         [[", ".join(n for n, m in used if m == machine), *machine_text(machine).values()]
@@ -185,11 +176,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("folder", nargs="?", default=str(NOTEBOOKS), help="executed notebooks (default notebooks/)")
     args = ap.parse_args(argv)
     folder = Path(args.folder)
-    if folder.resolve() == NOTEBOOKS.resolve():
-        print(stored_report())
-    else:
-        print(build_report(executed_runs(folder),
-                           f"The notebooks executed into {folder} (peak memory is measured by `make run` only)."))
+    print(stored_report() if folder.resolve() == NOTEBOOKS.resolve() else build_report(
+        executed_runs(folder), f"The notebooks executed into {folder} (peak memory is measured by `make run` only)."))
 
 
 if __name__ == "__main__":

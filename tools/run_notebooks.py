@@ -18,24 +18,21 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import multiprocessing
 import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from helpers.record import read_records
 from helpers.repro import record_time
 from tools import report
+from tools.report import NOTEBOOKS
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-BUILD = ROOT / "build"
+BUILD = report.ROOT / "build"
 
 
 def clean_for_commit(nb) -> None:
@@ -58,17 +55,6 @@ def parse_params(items: list[str]) -> dict:
         except (ValueError, SyntaxError):
             params[name] = raw
     return params
-
-
-@dataclass
-class Run:
-    """How one notebook's run went."""
-
-    status: str
-    seconds: float
-    records: dict = field(default_factory=dict)
-    peak_mb: float | None = None         # the kernel's peak resident memory; None: not measured
-    executed: Path | None = None
 
 
 def _papermill(path: Path, out: Path, params: dict) -> tuple[str, float]:
@@ -96,12 +82,13 @@ def _papermill_measured(path: Path, out: Path, params: dict) -> tuple[str, float
     return status, seconds, (peak / 2**20 if sys.platform == "darwin" else peak / 2**10)   # bytes / KiB -> MB
 
 
-def execute(path: Path, out_dir: Path, params: dict, store: bool, measure: bool = True) -> Run:
+def execute(path: Path, out_dir: Path, params: dict, store: bool, measure: bool = True) -> report.NotebookRun:
     """Execute one notebook into out_dir (in a process of its own when `measure`, to measure its peak
-    memory) and, with `store`, write it back over `path` if that file did not change meanwhile."""
+    memory) and, with `store`, write it back over `path` if that file did not change meanwhile.
+    The run's `notebook` is the executed file (None: papermill wrote none)."""
     import nbformat
 
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    before = path.read_bytes()
     out = out_dir / path.name
     if measure:
         start = time.perf_counter()
@@ -112,11 +99,10 @@ def execute(path: Path, out_dir: Path, params: dict, store: bool, measure: bool 
             status, seconds, peak_mb = "FAILED: the process running it died", time.perf_counter() - start, None
     else:
         (status, seconds), peak_mb = _papermill(path, out, params), None
-    records = read_records(out) if out.exists() else {}
     if store and status == "ok":
         if params:
             status = "ran, not stored (stored notebooks use default parameters)"
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != before:
+        elif path.read_bytes() != before:
             status = f"ran, not stored: {path.name} changed during the run (your edit is kept)"
         else:
             nb = nbformat.read(out, as_version=4)
@@ -125,17 +111,14 @@ def execute(path: Path, out_dir: Path, params: dict, store: bool, measure: bool 
                 "seconds": round(seconds, 1), "peak_memory_mb": None if peak_mb is None else round(peak_mb)}
             nbformat.write(nb, path)
             status = "ok, stored"
-    return Run(status, seconds, records, peak_mb, out if out.exists() else None)
+    return report.NotebookRun(path.stem, status, seconds, peak_mb, out if out.exists() else None)
 
 
 def flatten(records: dict, prefix: str = "") -> dict:
     """{"results": {"cnn": {"accuracy": 0.9}}} -> {"results.cnn.accuracy": 0.9}."""
     flat = {}
     for key, value in records.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
+        flat.update(flatten(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
     return flat
 
 
@@ -172,22 +155,21 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     params = parse_params(args.param)
 
-    runs: dict[str, Run] = {}
+    runs: dict[str, report.NotebookRun] = {}
     for path in paths:
         print(f"running {path.name} ...", flush=True)
         runs[path.stem] = execute(path, out_dir, params, args.store)
     width = max(map(len, runs))
     print(f"\n{'notebook':{width}}  {'status':10}  {'time':>7}  {'memory':>8}  key results")
     for name, run in runs.items():
-        memory = "-" if run.peak_mb is None else f"{run.peak_mb:,.0f} MB"
-        print(f"{name:{width}}  {run.status:10}  {run.seconds:6.1f}s  {memory:>8}  {short(run.records)}")
+        records = read_records(run.notebook) if run.notebook is not None else {}
+        print(f"{name:{width}}  {run.status:10}  {run.seconds:6.1f}s  {report._memory(run.peak_mb):>8}  {short(records)}")
     command = "python -m tools.run_notebooks " + " ".join(argv if argv is not None else sys.argv[1:])
     described = (f"`{command.strip()}` on {datetime.now():%Y-%m-%d %H:%M}: "
                  + ("every notebook at its default parameters" if not params else f"parameters {params}")
                  + f", executed into `{out_dir}`.")
     report_path = out_dir / "report.md"
-    rows = [report.NotebookRun(name, run.status, run.seconds, run.peak_mb, run.executed) for name, run in runs.items()]
-    report_path.write_text(report.build_report(rows, described), encoding="utf-8")
+    report_path.write_text(report.build_report(list(runs.values()), described), encoding="utf-8")
     total = sum(run.seconds for run in runs.values())
     failed = any(not run.status.startswith("ok") for run in runs.values())
     print(f"\nTotal {total:.0f} s; executed notebooks are in {out_dir}; report: {report_path}")

@@ -9,8 +9,9 @@ PROJECT_ROOT = Path(os.environ.get("CNN_COURSE_ROOT", Path(__file__).resolve().p
 
 
 def cache_dir() -> Path:
-    """The project's download cache: `$CNN_COURSE_DATA`, else `data/cache/` in the project."""
-    return Path(os.environ.get("CNN_COURSE_DATA", PROJECT_ROOT / "data" / "cache")).expanduser()
+    """The project's download cache: `$CNN_COURSE_DATA`, else `data/cache/` in the project; absolute, as the
+    paths pooch returns (a relative `$CNN_COURSE_DATA` is taken from the current folder)."""
+    return Path(os.environ.get("CNN_COURSE_DATA", PROJECT_ROOT / "data" / "cache")).expanduser().absolute()
 
 
 def keras_cache_dir() -> Path:

@@ -90,6 +90,21 @@ def test_missing_downloads_fail_fast_with_the_fix(empty_caches, loader):
     assert cache.REGISTRY_ENV in message                        # the other fix: a local mirror
 
 
+def test_make_data_with_a_relative_cache_folder(empty_caches, monkeypatch, capsys):
+    """CNN_COURSE_DATA=cache (relative): a download lands in ./cache and `make data` does not copy it onto itself."""
+    source = empty_caches / "weights.h5"
+    source.write_bytes(b"not really weights")
+    monkeypatch.chdir(empty_caches)
+    monkeypatch.setenv("CNN_COURSE_DATA", "cache")
+    monkeypatch.setenv("CNN_COURSE_OFFLINE", "0")
+    monkeypatch.setattr(cache, "REMOTES", {"vgg16-notop": cache.Remote(
+        "models/weights.h5", source.as_uri(), cache.file_digest(source), title="VGG16 weights")})
+    assert cache.cache_dir() == empty_caches / "cache"
+    assert cache.fetch_all() == 0
+    assert (empty_caches / "cache" / "models" / "weights.h5").read_bytes() == source.read_bytes()
+    assert "ok       vgg16-notop" in capsys.readouterr().out
+
+
 def test_download_failure_is_reported_not_hung(empty_caches, monkeypatch):
     monkeypatch.setenv("CNN_COURSE_OFFLINE", "0")
     monkeypatch.setitem(cache.REMOTES, "vgg16-notop", cache.Remote(

@@ -32,8 +32,8 @@ import nbformat
 from nbconvert import SlidesExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
+from tools import NOTEBOOKS, ROOT, lessons
+
 NODE_MODULES = ROOT / "web" / "node_modules"
 #: Jupyter Book lives in its own environment (the Makefile's $(BOOK)), so the course's own stays small
 JUPYTER_BOOK = Path(os.environ.get("CNN_COURSE_JUPYTER_BOOK", ROOT / "build" / "tools" / "jupyter-book" / "bin" /
@@ -90,7 +90,7 @@ BOOK_CONFIG = {"title": "Convolutional neural networks with Keras 3", "only_buil
                                      "html_show_sourcelink": False, "html_copy_source": False}}}
 
 def lesson_paths() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    return lessons(NOTEBOOKS)
 
 
 # ---------------------------------------------------------------- slide structure, derived from the notebook

@@ -29,10 +29,9 @@ from pathlib import Path
 
 import nbformat
 
+from tools import NOTEBOOKS, ROOT
 from tools.make_student import student_copy
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "build" / "grades"
 ANSWER, CHECK = "answer", "check"
 

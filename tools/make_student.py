@@ -27,8 +27,8 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+from tools import NOTEBOOKS, ROOT, lessons
+
 DEFAULT_OUT = ROOT / "build" / "student"
 MANIFEST = ".generated.json"
 SOLUTION_TAG = "solution"
@@ -95,7 +95,7 @@ def make_student(out: Path = DEFAULT_OUT, source: Path = NOTEBOOKS) -> Result:
     except (FileNotFoundError, ValueError):
         recorded = {}
     result, manifest = Result(), dict(recorded)
-    for src in sorted(source.glob("[0-9][0-9]_*.ipynb")):
+    for src in lessons(source):
         data = render(student_copy(nbformat.read(src, as_version=4)))
         new_hash, target = hashlib.sha256(data).hexdigest(), out / src.name
         current = hashlib.sha256(target.read_bytes()).hexdigest() if target.exists() else None

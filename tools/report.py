@@ -20,9 +20,7 @@ from typing import Any
 
 from helpers import lecture as lectures
 from helpers.record import read_records
-
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+from tools import NOTEBOOKS, lessons
 
 #: where a stored notebook keeps the time and memory of the run that produced its outputs (make outputs)
 METADATA_KEY = "cnn_course"
@@ -57,7 +55,7 @@ class NotebookRun:
 
 
 def executed_runs(folder: Path) -> list[NotebookRun]:
-    return [NotebookRun.from_notebook(path) for path in sorted(folder.glob("[0-9][0-9]_*.ipynb"))]
+    return [NotebookRun.from_notebook(path) for path in lessons(folder)]
 
 
 def _cell(text: Any) -> str:
@@ -120,7 +118,7 @@ def build_report(runs: list[NotebookRun], described: str, lecture_file: str | Pa
     """The report as markdown. `runs`: the notebooks this run executed (the course's other notebooks
     are listed as not run); `described`: one sentence saying which run this is."""
     by_stem = {run.stem: run for run in runs}
-    stems = [p.stem for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))]
+    stems = [p.stem for p in lessons(NOTEBOOKS)]
     stems += [s for s in by_stem if s not in stems]
     runs = [by_stem.get(stem, NotebookRun(stem)) for stem in stems]
     records = {run.stem: read_records(run.notebook) if run.notebook is not None else {} for run in runs}

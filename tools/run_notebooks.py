@@ -29,10 +29,9 @@ from pathlib import Path
 
 from helpers.record import read_records
 from helpers.repro import record_time
-from tools import report
-from tools.report import NOTEBOOKS
+from tools import NOTEBOOKS, ROOT, lessons, report
 
-BUILD = report.ROOT / "build"
+BUILD = ROOT / "build"
 
 
 def clean_for_commit(nb) -> None:
@@ -144,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("CNN_COURSE_NO_PROGRESS", "1")    # executed and stored notebooks hold no progress bars
 
-    paths = every = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = every = lessons(NOTEBOOKS)
     if args.which:
         paths = [p for p in every if any(p.name.startswith(w) or p.stem == w for w in args.which)]
         if not paths:

@@ -26,8 +26,7 @@ import time
 from pathlib import Path
 
 import helpers
-
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
 
 
 def main(argv: list[str] | None = None) -> int:

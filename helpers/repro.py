@@ -78,11 +78,14 @@ def setup(seed: int = 42, deterministic: bool = True, verbose: bool = True) -> d
         device = f"GPU ({gpus})" if gpus else "CPU only"
         print(f"Python {facts['python']} | Keras {facts['keras']} on {backend} {library_version} "
               f"| NumPy {facts['numpy']} | {device} | seed {seed}")
-    with contextlib.suppress(ImportError):   # in a notebook kernel only: the machine, for the results report
+    try:
         from IPython import get_ipython
-        if hasattr(get_ipython(), "kernel"):   # None outside IPython, no kernel in a terminal IPython
-            record("machine", {**{k: v for k, v in facts.items() if k != "seed"}, "gpus": gpus, "cpu": cpu_model(),
-                               "cores": os.cpu_count(), "system": platform.platform(terse=True)})
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if hasattr(shell, "kernel"):   # in a notebook kernel only (not a script, not terminal IPython): the machine
+        record("machine", {**{k: v for k, v in facts.items() if k != "seed"}, "gpus": gpus, "cpu": cpu_model(),
+                           "cores": os.cpu_count(), "system": platform.platform(terse=True)})
     return facts
 
 

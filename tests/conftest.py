@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 _executed: dict[str, object] = {}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Each test starts with no open matplotlib figure (plots.show counts the open ones)."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +124,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_line(f"notebook executions: {len(executions)}")
     if os.environ.get("CNN_COURSE_TIMED_AS"):       # set by the Makefile: `make test`, `make check`
         import subprocess
-        import sys
 
         from helpers.repro import record_time
         extra = {}

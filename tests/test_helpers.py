@@ -285,7 +285,6 @@ def test_show_refuses_missing_or_empty_alt_text(alts, message):
     import matplotlib.pyplot as plt
 
     from helpers import plots
-    plt.close("all")               # figures an earlier test on this worker left open
     plt.figure()
     plt.figure()
     with pytest.raises(ValueError, match=message):

@@ -103,7 +103,10 @@ def _blocks(markdown: str) -> list[str]:
         if line.strip().startswith(("```", "~~~")) or line.strip() == "$$":
             fence = not fence
         elif not fence and (re.match(r"#{1,6} ", line) or not line.strip()):   # a heading or a blank line
-            blocks += (["\n".join(current)] if current else []) + ([line] if line.strip() else [])
+            if current:
+                blocks.append("\n".join(current))
+            if line.strip():
+                blocks.append(line)                  # a heading is a block of its own
             current = []
             continue
         current.append(line)

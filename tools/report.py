@@ -72,7 +72,7 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s" if value < 100 else f"{value:.0f} s"
 
 
-def _memory(value: float | None) -> str:
+def memory_text(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f} MB"
 
 
@@ -127,7 +127,7 @@ def build_report(runs: list[NotebookRun], described: str, lecture_file: str | Pa
     lines = ["# Results report", "", described, "", "## Notebooks", ""]
     ran = [r for r in runs if r.seconds is not None]
     lines += _table(["notebook", "status", "wall time", "peak memory"],
-                    [[r.stem, r.status, _seconds(r.seconds), _memory(r.peak_mb)] for r in runs]
+                    [[r.stem, r.status, _seconds(r.seconds), memory_text(r.peak_mb)] for r in runs]
                     + ([["total", f"{len(ran)} of {len(runs)} run", _seconds(sum(r.seconds for r in ran)), ""]]
                        if ran else []))
     lines += ["", "Wall time: the notebook's execution by papermill, from kernel start to the last cell. "

@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'notebook':{width}}  {'status':10}  {'time':>7}  {'memory':>8}  key results")
     for name, run in runs.items():
         records = read_records(run.notebook) if run.notebook is not None else {}
-        print(f"{name:{width}}  {run.status:10}  {run.seconds:6.1f}s  {report._memory(run.peak_mb):>8}  {short(records)}")
+        print(f"{name:{width}}  {run.status:10}  {run.seconds:6.1f}s  {report.memory_text(run.peak_mb):>8}  {short(records)}")
     command = "python -m tools.run_notebooks " + " ".join(argv if argv is not None else sys.argv[1:])
     described = (f"`{command.strip()}` on {datetime.now():%Y-%m-%d %H:%M}: "
                  + ("every notebook at its default parameters" if not params else f"parameters {params}")

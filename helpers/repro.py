@@ -111,20 +111,8 @@ def cpu_model() -> str:
 def peak_memory_mb() -> float:
     """Peak resident memory of this process so far, in MB, on Linux, macOS and Windows."""
     if sys.platform == "win32":
-        import ctypes
-        from ctypes import wintypes
-
-        sizes = ("PeakWorkingSetSize", "WorkingSetSize", "QuotaPeakPagedPoolUsage", "QuotaPagedPoolUsage",
-                 "QuotaPeakNonPagedPoolUsage", "QuotaNonPagedPoolUsage", "PagefileUsage", "PeakPagefileUsage")
-        fields = [("cb", wintypes.DWORD), ("PageFaultCount", wintypes.DWORD)] + [(n, ctypes.c_size_t) for n in sizes]
-
-        class Counters(ctypes.Structure):   # PROCESS_MEMORY_COUNTERS
-            _fields_ = fields
-
-        counters = Counters(cb=ctypes.sizeof(Counters))
-        process = ctypes.windll.kernel32.GetCurrentProcess()
-        ctypes.windll.psapi.GetProcessMemoryInfo(process, ctypes.byref(counters), counters.cb)
-        return counters.PeakWorkingSetSize / 2**20
+        import psutil
+        return psutil.Process().memory_info().peak_wset / 2**20
     import resource
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10   # macOS: bytes; Linux: kB

@@ -16,9 +16,15 @@ os.environ.setdefault("CNN_COURSE_RETRIES", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Notebooks run by the tests show no progress bars (helpers.progress): their outputs are compared and stored.
 os.environ.setdefault("CNN_COURSE_NO_PROGRESS", "1")
+# Under pytest-xdist each worker's kernels use their share of the cores, not all of them (TensorFlow's default):
+# two notebooks each running on both of 2 cores took 12 % longer than each on one (03, measured in pairs).
+if (_workers := int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))) > 1:
+    for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(_name, str(max(1, (os.cpu_count() or 1) // _workers)))
 
 
 def pytest_configure(config):
+    config.option.loadscopereorder = False    # xdist hands out the test groups in the order of FIRST, below
     _start_counting(config)
     config.addinivalue_line("markers", "server: builds a class-server image recipe with repo2docker, from a clean copy")
     config.addinivalue_line("markers", "notebook: runs a whole notebook with papermill")
@@ -27,7 +33,18 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: builds the HTML editions and loads them in headless chromium")
 
 
+# The longest groups of tests first (measured: 05 then 06 at their defaults, one chain of about 600 s on 2 cores,
+# then each notebook's default run), so that no worker starts a long group when the other is nearly done.
+FIRST = ["transfer", "nb02", "nb04", "nb03", "online", "grade", "student"]
+
+
+def _group(item) -> str:
+    marker = item.get_closest_marker("xdist_group")
+    return marker.args[0] if marker and marker.args else ""
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: FIRST.index(_group(item)) if _group(item) in FIRST else len(FIRST))
     slow = os.environ.get("CNN_COURSE_SLOW") == "1"
     backends = os.environ.get("CNN_COURSE_BACKEND_TESTS") == "1"
     for item in items:
@@ -99,8 +116,19 @@ ROOT = Path(__file__).resolve().parent.parent
 # ---- counting notebook executions, and timing the session (build/times.json) ----------------------------
 # Every notebook's set-up cell imports `helpers`; in a kernel, that import appends one line to the file named
 # by CNN_COURSE_EXECUTION_LOG. The controlling pytest process (not an xdist worker) starts the file, and at
-# the end prints the count and, run by `make test` or `make check`, records the session's time.
+# the end prints the count and, run by `make test` or `make check`, records the session's time. `make test`
+# also times the plain-Keras reference before and after the tests (a machine's speed drifts within a
+# sitting), so that times from different sittings or machines compare as ratios to their mean.
 _EXECUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "test-executions.log")
+
+
+def _reference_seconds() -> float | None:
+    """helpers.repro.reference_seconds(), timed in a fresh process (None if it fails)."""
+    import subprocess
+
+    probe = subprocess.run([sys.executable, "-c", "from helpers.repro import reference_seconds; "
+                            "print(reference_seconds())"], capture_output=True, text=True, timeout=300)
+    return float(probe.stdout.split()[-1]) if probe.returncode == 0 else None
 
 
 def _start_counting(config):
@@ -109,6 +137,8 @@ def _start_counting(config):
         os.makedirs(os.path.dirname(_EXECUTIONS), exist_ok=True)
         open(_EXECUTIONS, "w").close()
         os.environ["CNN_COURSE_EXECUTION_LOG"] = _EXECUTIONS
+        if os.environ.get("CNN_COURSE_TIMED_AS") == "make test":
+            config._course_reference = _reference_seconds()
         config._course_start = time.perf_counter()
 
 
@@ -123,18 +153,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     counts = {k: len(stats.get(k, [])) for k in ("passed", "failed", "skipped", "error")}
     terminalreporter.write_line(f"notebook executions: {len(executions)}")
     if os.environ.get("CNN_COURSE_TIMED_AS"):       # set by the Makefile: `make test`, `make check`
-        import subprocess
-
         from helpers.repro import record_time
         extra = {}
-        if os.environ["CNN_COURSE_TIMED_AS"] == "make test":    # the machine's speed, to compare as a ratio
-            probe = subprocess.run([sys.executable, "-c", "from helpers.repro import reference_seconds; "
-                                    "print(reference_seconds())"], capture_output=True, text=True, timeout=300)
-            if probe.returncode == 0:
-                reference = float(probe.stdout.split()[-1])
-                extra = {"reference_seconds": round(reference, 2), "ratio_to_reference": round(seconds / reference)}
+        before = getattr(config, "_course_reference", None)
+        if before is not None and (after := _reference_seconds()) is not None:   # `make test` only
+            reference = (before + after) / 2
+            extra = {"reference_seconds": round(reference, 3), "reference_before_after": [round(before, 3),
+                     round(after, 3)], "ratio_to_reference": round(seconds / reference)}
         entry = record_time(os.environ["CNN_COURSE_TIMED_AS"], seconds, notebook_executions=len(executions),
                             **counts, **extra)
         terminalreporter.write_line(f"{entry['seconds']:.0f} s on this machine, recorded in build/times.json"
-                                    + (f" ({entry['ratio_to_reference']}x the plain-Keras reference of "
-                                       f"{entry['reference_seconds']} s)" if extra else ""))
+                                    + (f" ({entry['ratio_to_reference']}x the plain-Keras reference, "
+                                       f"{entry['reference_seconds']} s: the mean of {before:.3f} s before "
+                                       f"and {after:.3f} s after the tests)" if extra else ""))

@@ -295,8 +295,8 @@ def finished(nb) -> bool:
 
 @pytest.mark.notebook
 def test_02_on_the_full_mnist_branch(fabricated_env, tmp_path):
-    rec, nb = run("02_keras_mnist", tmp_path, N_TRAIN=500, N_TEST=200, EPOCHS=1, BATCH_SIZE=32, FILTER_EPOCHS=1,
-                  GRID_EPOCHS=[1], GRID_HIDDEN=[32], GRID_CV=2, SEEDS=[42])
+    rec, nb = run("02_keras_mnist", tmp_path, N_TRAIN=500, N_TEST=200, EPOCHS=1, DENSE_EPOCHS=2, BATCH_SIZE=32,
+                  FILTER_EPOCHS=1, GRID_EPOCHS=[1], GRID_HIDDEN=[32], GRID_CV=2, SEEDS=[42])
     assert finished(nb)
     assert rec["data"]["name"] == "MNIST" and rec["data"]["n_train"] == 500 and rec["data"]["n_test"] == 200
     out = outputs_text(nb)

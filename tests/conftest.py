@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Notebooks run by the tests show no progress bars (helpers.progress): their outputs are compared and stored.
 os.environ.setdefault("CNN_COURSE_NO_PROGRESS", "1")
 # Under pytest-xdist each worker's kernels use their share of the cores, not all of them (TensorFlow's default):
-# two notebooks each running on both of 2 cores took 12 % longer than each on one (03, measured in pairs).
+# two copies of 03 run at once took 131 s each on both of 2 cores, 115 s each on one (14 % longer with both).
 if (_workers := int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))) > 1:
     for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(_name, str(max(1, (os.cpu_count() or 1) // _workers)))

@@ -38,13 +38,14 @@ def pytest_configure(config):
 FIRST = ["transfer", "nb02", "nb04", "nb03", "online", "grade", "student"]
 
 
-def _group(item) -> str:
+def _rank(item) -> int:
     marker = item.get_closest_marker("xdist_group")
-    return marker.args[0] if marker and marker.args else ""
+    group = marker.args[0] if marker and marker.args else ""
+    return FIRST.index(group) if group in FIRST else len(FIRST)
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: FIRST.index(_group(item)) if _group(item) in FIRST else len(FIRST))
+    items.sort(key=_rank)
     slow = os.environ.get("CNN_COURSE_SLOW") == "1"
     backends = os.environ.get("CNN_COURSE_BACKEND_TESTS") == "1"
     for item in items:

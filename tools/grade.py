@@ -38,7 +38,7 @@ ANSWER, CHECK = "answer", "check"
 #: The sizes a submission is graded at (and the tests' small runs): a few seconds to a minute a notebook.
 SMALL = {
     "01_convolution_arithmetic": dict(PHOTO_SIZE=128, FAMOUS_MODELS=False),   # no exercise needs VGG16 & co.
-    "02_keras_mnist": dict(N_TRAIN=1000, N_TEST=500, EPOCHS=2, FILTER_EPOCHS=1, GRID_EPOCHS=[1],
+    "02_keras_mnist": dict(N_TRAIN=1000, N_TEST=500, EPOCHS=2, DENSE_EPOCHS=2, FILTER_EPOCHS=1, GRID_EPOCHS=[1],
                            GRID_HIDDEN=[32], GRID_CV=2, SEEDS=[42, 43]),
     "03_dropout_batch_norm": dict(N_TRAIN=500, N_VAL=250, N_TEST=250, N_OVERFIT=250, DENSE_EPOCHS=4, EPOCHS=2,
                                   SEEDS=[42, 43]),
